@@ -1,0 +1,83 @@
+"""zoo: a Keras 3 model zoo and transfer-learning toolkit.
+
+    import zoo
+    zoo.list_models("*mlp*")                     # discover
+    model = zoo.build("mlp", input_shape=(8, 8), num_classes=10)   # a plain, uncompiled keras.Model
+    zoo.model_info("mlp")                        # family, task, defaults, parameter count
+    model = zoo.load("runs/mlp/model.keras")     # safe-mode loading only
+
+`import zoo` is cheap: Keras (and TensorFlow) are imported when a model is first built or loaded.
+"""
+
+import importlib
+
+from zoo.registry import FAMILIES, UnknownModelError, list_models
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAMILIES", "UnknownModelError", "build", "list_models", "load", "model_info", "save",
+    "data", "train",
+]
+
+
+def build(name: str, **overrides):
+    """Build the registered model `name` as a plain, uncompiled `keras.Model` named `name`.
+
+    Keyword overrides replace the entry's default hyperparameters (see `model_info(name)`). An
+    unknown name raises `UnknownModelError` (a KeyError and a ValueError) with close matches; an
+    unknown or invalid hyperparameter raises ValueError naming it, its value and what is allowed.
+    """
+    from zoo import registry
+
+    entry = registry.get(name)
+    model_name = overrides.pop("name", entry.name)
+    kwargs = registry.resolve_overrides(entry, overrides)
+    return entry.builder(**kwargs, name=model_name)
+
+
+def model_info(name: str) -> dict:
+    """What zoo knows about `name`: family, task, default input shape, every default, params."""
+    from zoo import registry
+
+    entry = registry.get(name)
+    model = build(name)
+    return {
+        "name": entry.name,
+        "family": entry.family,
+        "task": entry.task,
+        "description": entry.description,
+        "input_shape": entry.input_shape,
+        "dataset": entry.dataset,
+        "defaults": entry.defaults,
+        "params": int(model.count_params()),
+        "trainable_params": int(sum(int(_size(w)) for w in model.trainable_weights)),
+    }
+
+
+def _size(weight):
+    n = 1
+    for d in weight.shape:
+        n *= int(d)
+    return n
+
+
+def load(path, **kwargs):
+    """Load a `.keras` file, or the `model.keras` of a run folder, in Keras' safe mode."""
+    from zoo.export.saving import load as _load
+
+    return _load(path, **kwargs)
+
+
+def save(model, path, **kwargs):
+    """Save `model` to a `.keras` file atomically (an old file is replaced only when complete)."""
+    from zoo.export.saving import save as _save
+
+    return _save(model, path, **kwargs)
+
+
+def __getattr__(attr):
+    # subpackages on first use, so `import zoo` stays light
+    if attr in ("data", "train", "export", "layers", "models", "registry"):
+        return importlib.import_module(f"zoo.{attr}")
+    raise AttributeError(f"module 'zoo' has no attribute {attr!r}")

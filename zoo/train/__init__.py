@@ -1,0 +1,96 @@
+"""Training: compile a zoo model for its task with the device policy, fit, evaluate.
+
+`zoo.train(model, data)` is `zoo.train.fit(model, data)`.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from zoo.train.policy import jit_compile as resolve_jit_compile
+
+TASKS = ("classification", "regression", "language_model")
+
+
+def _ends_with(model, activation_name: str) -> bool:
+    layer = model.layers[-1] if model.layers else None
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) == activation_name
+
+
+def loss_and_metrics(model, task: str):
+    """The loss and metrics zoo uses for `task`, matched to the model's output layer."""
+    import keras
+
+    if task not in TASKS:
+        raise ValueError(f"zoo.train: task must be one of {TASKS}, got {task!r}")
+    if task == "regression":
+        return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    if model.output_shape[-1] == 1:
+        from_logits = not _ends_with(model, "sigmoid")
+        return (keras.losses.BinaryCrossentropy(from_logits=from_logits),
+                [keras.metrics.BinaryAccuracy(name="accuracy",
+                                              threshold=0.0 if from_logits else 0.5)])
+    from_logits = not _ends_with(model, "softmax")
+    return (keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
+            [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+
+
+def compile_model(model, *, task="classification", optimizer="adam", learning_rate=1e-3,
+                  jit_compile="auto", **compile_kwargs):
+    """Compile `model` for `task` with zoo's loss, metrics and device policy (XLA on or off)."""
+    import keras
+
+    loss, metrics = loss_and_metrics(model, task)
+    if isinstance(optimizer, str):
+        optimizer = keras.optimizers.get({"class_name": optimizer,
+                                          "config": {"learning_rate": learning_rate}})
+    model.compile(optimizer=optimizer, loss=compile_kwargs.pop("loss", loss),
+                  metrics=compile_kwargs.pop("metrics", metrics),
+                  jit_compile=resolve_jit_compile(jit_compile), **compile_kwargs)
+    return model
+
+
+def _as_fit_args(split, batch_size):
+    """(x, y, batch_size) for model.fit from a NumPy (x, y) pair or a batched dataset."""
+    if isinstance(split, tuple):
+        return split[0], split[1], batch_size
+    return split, None, None
+
+
+def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
+        learning_rate=1e-3, jit_compile="auto", callbacks=None, verbose="auto", compile=True):
+    """Train `model` on `data` (a `zoo.data.Splits`, or a dataset name) and return the History.
+
+    The model is compiled for the data's task unless `compile=False` (then it must already be).
+    """
+    if isinstance(data, str):
+        import zoo.data
+
+        data = zoo.data.load(data, as_numpy=True)
+    task = task or data.info["task"]
+    if compile:
+        compile_model(model, task=task, optimizer=optimizer, learning_rate=learning_rate,
+                      jit_compile=jit_compile)
+    x, y, bs = _as_fit_args(data.train, batch_size)
+    validation = data.validation
+    if isinstance(validation, tuple):
+        validation = (validation[0], validation[1])
+    return model.fit(x, y, batch_size=bs, epochs=epochs, validation_data=validation,
+                     callbacks=callbacks, verbose=verbose)
+
+
+def evaluate(model, data, *, split="test", batch_size=256, verbose=0) -> dict:
+    """The compiled metrics of `model` on one split of `data`, as {name: float}."""
+    x, y, bs = _as_fit_args(getattr(data, split), batch_size)
+    result = model.evaluate(x, y, batch_size=bs, verbose=verbose, return_dict=True)
+    return {k: float(v) for k, v in result.items()}
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, model, data, **kwargs):
+        return fit(model, data, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,100 @@
+"""One training run from names to files: data -> zoo.build -> fit -> evaluate -> save.
+
+Used by `zoo train` and the recipes. A run folder holds `model.keras`, `config.json` (the
+hyperparameters: `zoo train NAME --config config.json` rebuilds the same model), `history.json`,
+`metrics.json` and `curves.png`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+
+@dataclasses.dataclass
+class RunResult:
+    model: object
+    out: Path
+    history: dict
+    metrics: dict
+    config: dict
+
+
+def fit_to_data(entry, info: dict, overrides: dict) -> dict:
+    """Overrides that make `entry`'s model match the data: input shape and output size."""
+    defaults = entry.defaults
+    fitted = {}
+    if "input_shape" in defaults and "input_shape" not in overrides:
+        fitted["input_shape"] = tuple(info["input_shape"])
+    if "num_classes" in defaults and "num_classes" not in overrides:
+        if info["task"] == "regression":
+            fitted["num_classes"] = int(info.get("num_targets", 1))
+        elif info.get("num_classes") is not None:
+            fitted["num_classes"] = int(info["num_classes"])
+    if "vocab_size" in defaults and "vocab_size" not in overrides and "vocab_size" in info:
+        fitted["vocab_size"] = int(info["vocab_size"])
+    return {**fitted, **overrides}
+
+
+def default_out(name: str, root="runs") -> Path:
+    return Path(root) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=None,
+        overrides: dict | None = None, learning_rate: float = 1e-3, seed: int = 0,
+        overwrite: bool = False, jit_compile="auto", verbose="auto") -> RunResult:
+    """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
+
+    An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
+    run is never lost by a typo.
+    """
+    import keras
+
+    import zoo
+    import zoo.data
+    from zoo import registry, train
+    from zoo.export.saving import save, write_text
+    from zoo.train.plots import plot_history
+
+    entry = registry.get(name)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"zoo train: epochs must be an int >= 1, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"zoo train: batch_size must be an int >= 1, got {batch_size!r}")
+    data = data or entry.dataset
+    if data is None:
+        raise ValueError(f"zoo train: {name} has no default dataset; pass data=")
+    out = Path(out) if out is not None else default_out(name)
+    if (out / "model.keras").exists() and not overwrite:
+        raise FileExistsError(
+            f"zoo train: {str(out)!r} already holds a model.keras; choose another --out or "
+            "pass --overwrite"
+        )
+    overrides = dict(overrides or {})
+    registry.resolve_overrides(entry, overrides)  # unknown names fail before data loads
+
+    keras.utils.set_random_seed(seed)
+    splits = zoo.data.load(data, seed=seed, as_numpy=True) if isinstance(data, str) else data
+    config = fit_to_data(entry, splits.info, overrides)
+    model = zoo.build(name, **config)
+    history = train.fit(model, splits, epochs=epochs, batch_size=batch_size,
+                        learning_rate=learning_rate, jit_compile=jit_compile, verbose=verbose)
+    metrics = train.evaluate(model, splits, split="test")
+
+    out.mkdir(parents=True, exist_ok=True)
+    save(model, out / "model.keras")
+    hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    dataset_name = data if isinstance(data, str) else splits.info.get("name")
+    write_text(out / "config.json", json.dumps(_jsonable(config), indent=2) + "\n")
+    write_text(out / "history.json", json.dumps(hist, indent=2) + "\n")
+    write_text(out / "metrics.json", json.dumps(
+        {"model": name, "data": dataset_name, "epochs": epochs, "batch_size": batch_size,
+         "seed": seed, "test": metrics}, indent=2) + "\n")
+    plot_history(hist, out / "curves.png", title=f"{name} on {dataset_name}")
+    return RunResult(model=model, out=out, history=hist, metrics=metrics, config=config)
+
+
+def _jsonable(config: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
