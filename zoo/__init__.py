@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def build(name: str, **overrides):
+def build(name: str, /, **overrides):
     """Build the registered model `name` as a plain, uncompiled `keras.Model` named `name`.
 
     Keyword overrides replace the entry's default hyperparameters (see `model_info(name)`). An
@@ -36,7 +36,7 @@ def build(name: str, **overrides):
     return entry.builder(**kwargs, name=model_name)
 
 
-def model_info(name: str) -> dict:
+def model_info(name: str, /) -> dict:
     """What zoo knows about `name`: family, task, default input shape, every default, params."""
     from zoo import registry
 

@@ -134,12 +134,13 @@ def register(
         entries = {name or builder.__name__: Preset()}
         entries.update({k: v if isinstance(v, Preset) else Preset(**v)
                         for k, v in (presets or {}).items()})
-        for entry_name, preset in entries.items():
+        for entry_name, preset in entries.items():  # validate all before registering any
             unknown = sorted(set(preset) - set(sig.parameters))
             if unknown:
                 raise TypeError(f"register: preset {entry_name} sets unknown parameters {unknown}")
             if entry_name in _REGISTRY:
                 raise ValueError(f"register: model name {entry_name!r} is already registered")
+        for entry_name, preset in entries.items():
             _REGISTRY[entry_name] = Entry(
                 name=entry_name,
                 builder=builder,

@@ -1,0 +1,16 @@
+import os
+
+# quiet TensorFlow's C++ start-up banner before anything imports it
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Every test starts from the same seeds (Python, NumPy, backend)."""
+    import keras
+
+    keras.utils.set_random_seed(1234)
+    yield

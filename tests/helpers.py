@@ -1,0 +1,47 @@
+"""Shared checks run over every registered model (the pattern of timm's test_models.py and
+KerasHub's run_model_saving_test): a new model is tested the day it is registered."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import zoo
+from zoo import registry
+
+BATCH = 8
+FREE_LENGTH = 12  # stands in for a None (variable) length in an input shape
+
+
+def _concrete(shape):
+    return tuple(FREE_LENGTH if d is None else int(d) for d in shape)
+
+
+def example_inputs(model, entry, n=BATCH, seed=0):
+    """Random inputs matching the model's input spec: token ids for integer inputs, else floats."""
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for tensor in model.inputs:
+        shape = (n,) + _concrete(tensor.shape[1:])
+        if "int" in str(tensor.dtype):
+            vocab = int(entry.defaults.get("vocab_size", 10))
+            inputs.append(rng.integers(1, vocab, size=shape).astype("int32"))
+        else:
+            inputs.append(rng.uniform(0.0, 1.0, size=shape).astype("float32"))
+    return inputs[0] if len(inputs) == 1 else inputs
+
+
+def example_targets(model, entry, n=BATCH, seed=1):
+    """Random targets for the entry's task, shaped like the model's output."""
+    rng = np.random.default_rng(seed)
+    out_shape = (n,) + _concrete(model.output_shape[1:])
+    if entry.task == "regression":
+        return rng.normal(size=out_shape).astype("float32")
+    classes = out_shape[-1]
+    if classes == 1:
+        return rng.integers(0, 2, size=out_shape).astype("float32")
+    return rng.integers(0, classes, size=out_shape[:-1]).astype("int32")
+
+
+def build_default(name):
+    entry = registry.get(name)
+    return entry, zoo.build(name)

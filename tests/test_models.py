@@ -1,0 +1,97 @@
+"""Every registered model, checked the same way: build at defaults, output shape, finite outputs,
+one training step lowers the loss, and its .keras file reloads in a fresh process (safe mode, no
+custom_objects) with identical predictions."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import zoo
+from tests.helpers import BATCH, build_default, example_inputs, example_targets
+from zoo import registry
+
+ALL_MODELS = zoo.list_models()
+
+
+def test_registry_is_populated():
+    assert "mlp" in ALL_MODELS
+    assert ALL_MODELS == sorted(ALL_MODELS)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_builds_with_defaults(name):
+    entry, model = build_default(name)
+    assert model.name == name
+    assert entry.family in zoo.FAMILIES
+    x = example_inputs(model, entry)
+    y = np.asarray(model.predict(x, verbose=0))
+    assert y.shape == (BATCH,) + tuple(
+        12 if d is None else d for d in model.output_shape[1:])
+    assert np.all(np.isfinite(y))
+    if model.output_shape[-1] and entry.defaults.get("num_classes"):
+        assert model.get_layer("predictions") is not None
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_one_training_step_lowers_loss(name):
+    entry, model = build_default(name)
+    zoo.train.compile_model(model, task=entry.task, learning_rate=1e-3)
+    x, y = example_inputs(model, entry), example_targets(model, entry)
+    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    model.train_on_batch(x, y)
+    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert np.isfinite(before) and np.isfinite(after)
+    assert after < before, f"{name}: loss {before:.5f} -> {after:.5f} after one step"
+
+
+@pytest.fixture(scope="module")
+def reloaded(tmp_path_factory):
+    """Save every model, reload all of them in ONE fresh interpreter, return both predictions."""
+    tmp = tmp_path_factory.mktemp("saved")
+    expected, jobs = {}, []
+    for name in ALL_MODELS:
+        entry, model = build_default(name)
+        x = example_inputs(model, entry)
+        xs = x if isinstance(x, list) else [x]
+        np.savez(tmp / f"{name}_x.npz", *xs)
+        expected[name] = np.asarray(model.predict(x, verbose=0))
+        zoo.save(model, tmp / f"{name}.keras")
+        jobs.append(name)
+    script = textwrap.dedent(f"""
+        import os
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import numpy as np, keras
+        import zoo.layers  # registers zoo's serializable layers, as zoo.load does
+        tmp = {str(tmp)!r}
+        for name in {jobs!r}:
+            model = keras.saving.load_model(f"{{tmp}}/{{name}}.keras")  # safe_mode defaults on
+            data = np.load(f"{{tmp}}/{{name}}_x.npz")
+            xs = [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
+            y = model.predict(xs[0] if len(xs) == 1 else xs, verbose=0)
+            np.save(f"{{tmp}}/{{name}}_y.npy", np.asarray(y))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {name: (expected[name], np.load(tmp / f"{name}_y.npy")) for name in jobs}
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_reloads_in_fresh_process_with_identical_predictions(reloaded, name):
+    before, after = reloaded[name]
+    np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_model_info_is_complete(name):
+    info = zoo.model_info(name)
+    entry = registry.get(name)
+    assert {"family", "task", "input_shape", "defaults", "params", "description"} <= set(info)
+    assert info["params"] > 0
+    assert info["description"], f"{name} needs a docstring whose first paragraph describes it"
+    assert set(info["defaults"]) == set(entry.defaults)
+    json.dumps(info, default=list)  # `zoo info --json` must be able to print it
