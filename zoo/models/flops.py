@@ -1,0 +1,175 @@
+"""FLOPs per forward pass of one example, counted analytically from layer shapes.
+
+Convention (the one behind "ResNet-50: 4.1 GMACs = 8.2 GFLOPs"):
+- one multiply-add counts as 2 FLOPs; only the multiply-adds of weighted layers are counted:
+  Dense / EinsumDense, Conv1D/2D/3D (groups included), DepthwiseConv1D/2D, SeparableConv1D/2D,
+  Conv1D/2D/3DTranspose, and any layer that defines `flops(input_shape) -> int` (zoo's own
+  layers do: FireModule, SqueezeExcite);
+- counted as 0 by design, being cheap next to the convolutions or foldable into them at
+  inference: bias adds, activations, batch/layer normalization, pooling, element-wise add /
+  multiply / concatenate, reshapes, resizing, dropout, embedding lookups;
+- any other layer type counts 0 too and is listed in `FlopsReport.uncounted` (e.g. recurrent or
+  attention layers until a rule for them is added to `RULES`), so an incomplete count says so.
+Nested models are counted through; a layer shared between calls is counted once per call. The
+batch dimension is 1; a layer with an unknown (None) non-batch dimension is listed as uncounted.
+
+    >>> import keras
+    >>> from zoo.models.flops import count_flops
+    >>> model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3)])
+    >>> count_flops(model)  # 2 * (6*6 positions) * (3*3*3 inputs) * 4 filters
+    7776
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+# layers that cost nothing by the convention above (beyond their bias adds)
+ZERO_COST = {
+    "InputLayer", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+    "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+    "RMSNormalization", "Normalization", "Rescaling", "Resizing", "CenterCrop",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+    "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+    "Flatten", "Reshape", "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
+    "UpSampling3D", "Identity",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "Embedding", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
+    "RandomContrast", "RandomBrightness", "RandomCrop",
+}
+
+
+@dataclasses.dataclass
+class FlopsReport:
+    """`total` FLOPs; `per_layer` {layer name: FLOPs}; `uncounted` names of layers with no
+    rule (counted as 0), as `"name (ClassName)"`."""
+
+    total: int
+    per_layer: dict
+    uncounted: list
+
+
+def _prod(dims) -> int:
+    return math.prod(int(d) for d in dims)
+
+
+def _positions(shape) -> int:
+    """Spatial positions of a channels-last (batch, *spatial, channels) shape."""
+    return _prod(shape[1:-1])
+
+
+def _dense(layer, inp, out):
+    # every output unit takes one multiply-add per input feature, at every leading position
+    return 2 * _prod(inp[1:]) * int(out[-1])
+
+
+def _einsum_dense(layer, inp, out):
+    return 2 * _prod(inp[1:-1]) * _prod(layer.kernel.shape)
+
+
+def _conv(layer, inp, out):
+    # C_out * (K_h * K_w * C_in / groups) multiply-adds at each output position
+    groups = getattr(layer, "groups", 1) or 1
+    return 2 * _positions(out) * int(out[-1]) * _prod(layer.kernel_size) * int(inp[-1]) // groups
+
+
+def _conv_transpose(layer, inp, out):
+    # each input position scatters K_h * K_w * C_out multiply-adds per input channel
+    return 2 * _positions(inp) * int(inp[-1]) * _prod(layer.kernel_size) * int(out[-1])
+
+
+def _depthwise(layer, inp, out):
+    return 2 * _positions(out) * int(out[-1]) * _prod(layer.kernel_size)
+
+
+def _separable(layer, inp, out):
+    depthwise_channels = int(inp[-1]) * int(layer.depth_multiplier)
+    depthwise = 2 * _positions(out) * depthwise_channels * _prod(layer.kernel_size)
+    return depthwise + 2 * _positions(out) * depthwise_channels * int(out[-1])
+
+
+# layer class name -> rule(layer, input_shape, output_shape); other families may add rules
+RULES = {
+    "Dense": _dense,
+    "EinsumDense": _einsum_dense,
+    "Conv1D": _conv, "Conv2D": _conv, "Conv3D": _conv,
+    "Conv1DTranspose": _conv_transpose, "Conv2DTranspose": _conv_transpose,
+    "Conv3DTranspose": _conv_transpose,
+    "DepthwiseConv1D": _depthwise, "DepthwiseConv2D": _depthwise,
+    "SeparableConv1D": _separable, "SeparableConv2D": _separable,
+}
+
+
+def _shape(tensor):
+    return tuple(tensor.shape)
+
+
+def _known(shape) -> bool:
+    return all(d is not None for d in shape[1:])
+
+
+def _nodes(model):
+    """(operation, input shapes, output shapes) for every call in a functional/sequential graph."""
+    graph = getattr(model, "_functional", None) or model  # a Sequential holds a Functional
+    by_depth = getattr(graph, "_nodes_by_depth", None)
+    if by_depth is None:
+        return None
+    calls = []
+    for depth in sorted(by_depth, reverse=True):  # inputs first
+        for node in by_depth[depth]:
+            calls.append((node.operation, [_shape(t) for t in node.input_tensors],
+                          [_shape(t) for t in node.output_tensors]))
+    return calls
+
+
+def layer_flops(layer, input_shape, output_shape):
+    """FLOPs of one call of `layer`, or None when there is no rule for it."""
+    shapes = [s for s in (input_shape, output_shape) if s is not None]
+    if not shapes or not all(_known(s) for s in shapes):
+        return None
+    kind = type(layer).__name__
+    if hasattr(layer, "flops") and callable(layer.flops):
+        return int(layer.flops(input_shape))
+    if kind in RULES:
+        return int(RULES[kind](layer, input_shape, output_shape))
+    if kind in ZERO_COST:
+        return 0
+    return None
+
+
+def flops_report(model) -> FlopsReport:
+    """Per-layer FLOPs of `model` (any built Keras model); see the module docstring."""
+    per_layer, uncounted = {}, []
+    calls = _nodes(model)
+    if calls is None:  # a subclassed model: only its layers' recorded shapes are known
+        calls = []
+        for layer in model.layers:
+            try:
+                calls.append((layer, [_shape(layer.input)], [_shape(layer.output)]))
+            except (AttributeError, ValueError):
+                calls.append((layer, [None], [None]))
+    for op, inputs, outputs in calls:
+        name = getattr(op, "name", type(op).__name__)
+        if type(op).__name__ == "InputLayer":
+            continue
+        if hasattr(op, "layers") and _nodes(op) is not None:  # a nested functional model
+            inner = flops_report(op)
+            per_layer.update({f"{name}/{k}": v for k, v in inner.per_layer.items()})
+            uncounted.extend(f"{name}/{u}" for u in inner.uncounted)
+            continue
+        value = layer_flops(op, inputs[0] if inputs else None, outputs[0] if outputs else None)
+        if value is None:
+            uncounted.append(f"{name} ({type(op).__name__})")
+            value = 0
+        per_layer[name] = per_layer.get(name, 0) + value
+    return FlopsReport(total=sum(per_layer.values()), per_layer=per_layer, uncounted=uncounted)
+
+
+def count_flops(model) -> int:
+    """FLOPs of one forward pass of one example through `model` (2 per multiply-add)."""
+    return flops_report(model).total
