@@ -130,6 +130,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError, FileExistsError) as err:
+        if os.environ.get("ZOO_DEBUG") == "1":  # the full traceback, for bug reports
+            raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"zoo {args.command}: error: {message}", file=sys.stderr)
         return 2
