@@ -16,7 +16,7 @@ from zoo.registry import FAMILIES, UnknownModelError, list_models
 __version__ = "0.1.0"
 
 __all__ = [
-    "FAMILIES", "UnknownModelError", "build", "list_models", "load", "model_info", "save",
+    "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
     "data", "train",
 ]
 
@@ -37,11 +37,15 @@ def build(name: str, /, **overrides):
 
 
 def model_info(name: str, /) -> dict:
-    """What zoo knows about `name`: family, task, default input shape, every default, params."""
+    """What zoo knows about `name`: family, task, default input shape, every default, params,
+    and FLOPs per forward pass of one example (`zoo.models.flops`: 2 FLOPs per multiply-add),
+    plus any keys its builder registered with `register(info=...)` (a TCN's receptive field)."""
     from zoo import registry
+    from zoo.models.flops import count_flops
 
     entry = registry.get(name)
     model = build(name)
+    extra = dict(entry.extra_info(entry.defaults)) if entry.extra_info is not None else {}
     return {
         "name": entry.name,
         "family": entry.family,
@@ -52,6 +56,8 @@ def model_info(name: str, /) -> dict:
         "defaults": entry.defaults,
         "params": int(model.count_params()),
         "trainable_params": int(sum(int(_size(w)) for w in model.trainable_weights)),
+        "flops": count_flops(model),
+        **extra,
     }
 
 
@@ -76,8 +82,15 @@ def save(model, path, **kwargs):
     return _save(model, path, **kwargs)
 
 
+def hypermodel(name: str, /, **fixed):
+    """A keras-tuner HyperModel for `name`; keywords fix or narrow hyperparameters."""
+    from zoo.tune.hypermodel import hypermodel as _hypermodel
+
+    return _hypermodel(name, **fixed)
+
+
 def __getattr__(attr):
     # subpackages on first use, so `import zoo` stays light
-    if attr in ("data", "train", "export", "layers", "models", "registry"):
+    if attr in ("data", "train", "tune", "export", "layers", "models", "registry"):
         return importlib.import_module(f"zoo.{attr}")
     raise AttributeError(f"module 'zoo' has no attribute {attr!r}")

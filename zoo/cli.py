@@ -20,18 +20,22 @@ def _parse_value(text: str):
         return text
 
 
-def _overrides(args) -> dict:
-    overrides = {}
-    if args.config:
-        try:
-            with open(args.config) as f:
-                loaded = json.load(f)
-        except (OSError, json.JSONDecodeError) as err:
-            raise SystemExit(f"zoo train: cannot read --config {args.config!r}: {err}")
-        if not isinstance(loaded, dict):
-            raise SystemExit(f"zoo train: --config {args.config!r} must hold a JSON object")
-        # a tuner's best.json may nest the hyperparameters
-        overrides.update(loaded.get("hyperparameters", loaded))
+def _read_config(args) -> dict:
+    if not args.config:
+        return {}
+    try:
+        with open(args.config) as f:
+            loaded = json.load(f)
+    except (OSError, json.JSONDecodeError) as err:
+        raise SystemExit(f"zoo train: cannot read --config {args.config!r}: {err}")
+    if not isinstance(loaded, dict):
+        raise SystemExit(f"zoo train: --config {args.config!r} must hold a JSON object")
+    return loaded
+
+
+def _overrides(args, config: dict) -> dict:
+    # a tuner's best.json nests the hyperparameters; a run's config.json is flat
+    overrides = dict(config.get("hyperparameters", config))
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -76,12 +80,21 @@ def cmd_info(args) -> int:
     return 0
 
 
+def _given(value, fallback):
+    return fallback if value is None else value
+
+
 def cmd_train(args) -> int:
     from zoo.train.run import run
 
+    config = _read_config(args)
+    training = config.get("training", {})  # best.json's optimizer settings, unless given here
     result = run(
-        args.name, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
-        out=args.out, overrides=_overrides(args), learning_rate=args.learning_rate,
+        args.name, data=args.data, epochs=args.epochs,
+        batch_size=_given(args.batch_size, training.get("batch_size", 32)),
+        out=args.out, overrides=_overrides(args, config),
+        learning_rate=_given(args.learning_rate, training.get("learning_rate", 1e-3)),
+        optimizer=training.get("optimizer", "adam"),
         seed=args.seed, overwrite=args.overwrite,
         jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
     )
@@ -90,9 +103,49 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    from zoo.registry import Choice, Float, Int
+    from zoo.tune import search
+
+    fixed = {}
+    for item in args.fix or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"zoo tune: --fix expects key=value, got {item!r}")
+        fixed[key.strip()] = _parse_value(value)
+    for item in args.range or []:
+        key, sep, value = item.partition("=")
+        bounds = _parse_value(value) if sep else None
+        if isinstance(bounds, list):
+            fixed[key.strip()] = Choice(tuple(bounds))
+        elif isinstance(bounds, tuple) and len(bounds) == 2:
+            kind = Int if all(isinstance(b, int) for b in bounds) else Float
+            fixed[key.strip()] = kind(*bounds)
+        else:
+            raise SystemExit(f"zoo tune: --range expects key=(min, max) or key=[a, b, ...], "
+                             f"got {item!r}")
+    objective = None
+    if args.objective:
+        name, _, direction = args.objective.partition(":")
+        objective = (name, direction or ("max" if "acc" in name else "min"))
+    if args.workers:
+        from zoo.tune.distributed import launch
+
+        return launch(args)
+    result = search(args.name, data=args.data, tuner=args.tuner, max_trials=args.max_trials,
+                    epochs=args.epochs, out=args.out, overwrite=args.overwrite,
+                    objective=objective, seed=args.seed, fixed=fixed)
+    best = result.best
+    print(f"\nbest {best['objective']['name']} = {best['objective']['value']:.4f} "
+          f"({best['trials']['completed']} trials completed)")
+    print(f"saved: {result.out}/best.json, best_model.keras "
+          f"(zoo train {args.name} --config {result.out}/best.json)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="zoo", description="Keras model zoo: list, inspect and train models.")
+        prog="zoo", description="Keras model zoo: list, inspect, train and tune models.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list registered models")
@@ -110,17 +163,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="digits, shapes, sequences:TASK, text:TASK, tfds:NAME or an "
                                   "image folder (default: the model's own dataset)")
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, help="default 32 (or --config's training value)")
+    p.add_argument("--learning-rate", type=float,
+                   help="default 1e-3 (or --config's training value)")
     p.add_argument("--out", help="run folder (default: runs/NAME-TIMESTAMP)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
-    p.add_argument("--config", help="JSON file of hyperparameters (e.g. a run's config.json)")
+    p.add_argument("--config", help="JSON hyperparameters: a run's config.json or a search's "
+                                    "best.json")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override one hyperparameter, e.g. --set dropout=0.3 (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto",
                    help="XLA: 'auto' follows zoo's measured per-device policy")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tune", help="search hyperparameters with keras-tuner")
+    p.add_argument("name")
+    p.add_argument("--data", help="dataset (default: the model's own)")
+    p.add_argument("--tuner", choices=("random", "hyperband", "bayesian"), default="random")
+    p.add_argument("--max-trials", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=5, help="epochs per trial")
+    p.add_argument("--out", default="runs/tune", help="search folder; the same folder resumes")
+    p.add_argument("--overwrite", action="store_true", help="delete a previous search in --out")
+    p.add_argument("--objective", help="e.g. val_accuracy:max (default by task)")
+    p.add_argument("--fix", action="append", metavar="KEY=VALUE",
+                   help="hold a hyperparameter constant (repeatable)")
+    p.add_argument("--range", action="append", metavar="KEY=RANGE",
+                   help="narrow a range: dropout=(0.0, 0.3) or activation=['relu','gelu']")
+    p.add_argument("--workers", type=int, default=0,
+                   help="distributed: a chief and N worker processes on this machine")
+    p.add_argument("--oracle-address", default="127.0.0.1",
+                   help="chief's bind address for --workers (no TLS, no auth: keep loopback "
+                        "unless the network is trusted)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_tune)
     return parser
 
 
@@ -129,7 +205,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ banner out
     try:
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError, FileExistsError) as err:
+    except (KeyError, ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
         if os.environ.get("ZOO_DEBUG") == "1":  # the full traceback, for bug reports
             raise
         message = err.args[0] if isinstance(err, KeyError) and err.args else err

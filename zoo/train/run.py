@@ -43,7 +43,8 @@ def default_out(name: str, root="runs") -> Path:
 
 
 def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=None,
-        overrides: dict | None = None, learning_rate: float = 1e-3, seed: int = 0,
+        overrides: dict | None = None, learning_rate: float = 1e-3, optimizer="adam",
+        seed: int = 0,
         overwrite: bool = False, jit_compile="auto", verbose="auto") -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
@@ -80,7 +81,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     config = fit_to_data(entry, splits.info, overrides)
     model = zoo.build(name, **config)
     history = train.fit(model, splits, epochs=epochs, batch_size=batch_size,
-                        learning_rate=learning_rate, jit_compile=jit_compile, verbose=verbose)
+                        optimizer=optimizer, learning_rate=learning_rate,
+                        jit_compile=jit_compile, verbose=verbose)
     metrics = train.evaluate(model, splits, split="test")
 
     out.mkdir(parents=True, exist_ok=True)
