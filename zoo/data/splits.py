@@ -1,0 +1,207 @@
+"""The `Splits` container every loader returns, and seeded train/validation/test splitting.
+
+Pure NumPy: TensorFlow is imported only when a caller asks for tf.data (`Splits.as_tf`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import numpy as np
+
+SPLIT_NAMES = ("train", "validation", "test")
+TASKS = ("classification", "regression", "language_model")
+REQUIRED_INFO_KEYS = ("name", "task", "num_classes", "input_shape", "class_names")
+
+
+@dataclasses.dataclass
+class Splits:
+    """Train, validation and test data plus a description of the dataset.
+
+    Each split is either a tuple `(x, y)` of NumPy arrays or a batched `tf.data.Dataset` of
+    `(x, y)`. `info` always holds `name`, `task` (one of `TASKS`), `num_classes` (int or None),
+    `input_shape` (no batch dimension) and `class_names` (list or None); loaders add their own
+    extras (`vocab` for text, `value_range` for images, ...).
+
+    Example:
+        >>> splits = zoo.data.digits(as_numpy=True)
+        >>> x_train, y_train = splits.train
+        >>> ds = splits.as_tf(batch_size=64)  # batched, prefetched tf.data
+    """
+
+    train: Any
+    validation: Any
+    test: Any
+    info: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        missing = [key for key in REQUIRED_INFO_KEYS if key not in self.info]
+        if missing:
+            raise ValueError(
+                f"Splits: info is missing {missing}; it needs {list(REQUIRED_INFO_KEYS)}. "
+                f"Received keys: {sorted(self.info)}"
+            )
+        if self.info["task"] not in TASKS:
+            raise ValueError(
+                f"Splits: info['task'] must be one of {list(TASKS)}, got {self.info['task']!r}"
+            )
+        for split_name in SPLIT_NAMES:
+            split = getattr(self, split_name)
+            if not isinstance(split, tuple):
+                continue
+            if len(split) != 2:
+                raise ValueError(
+                    f"Splits: {split_name} must be a tuple (x, y), got a tuple of {len(split)}"
+                )
+            x, y = split
+            if len(x) != len(y):
+                raise ValueError(
+                    f"Splits: {split_name} has {len(x)} inputs but {len(y)} targets"
+                )
+
+    @property
+    def is_numpy(self) -> bool:
+        """True when every split is an `(x, y)` tuple of arrays."""
+        return all(isinstance(getattr(self, name), tuple) for name in SPLIT_NAMES)
+
+    def as_tf(
+        self, batch_size: int = 32, *, shuffle: bool = True, seed: int = 0,
+        drop_remainder: bool = False,
+    ) -> Splits:
+        """Batched, prefetched tf.data splits; only the training split is shuffled (by `seed`)."""
+        from zoo.data.pipeline import to_tf
+
+        return to_tf(
+            self, batch_size, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder
+        )
+
+    def as_numpy(self) -> Splits:
+        """`(x, y)` arrays for every split, reading tf.data splits to the end once."""
+        if self.is_numpy:
+            return self
+        from zoo.data.pipeline import to_numpy
+
+        return to_numpy(self)
+
+    def __repr__(self) -> str:
+        parts = [f"name={self.info.get('name')!r}", f"task={self.info.get('task')!r}"]
+        for split_name in SPLIT_NAMES:
+            parts.append(f"{split_name}={_describe(getattr(self, split_name))}")
+        return f"Splits({', '.join(parts)})"
+
+
+def _describe(split) -> str:
+    if isinstance(split, tuple):
+        x, y = split
+        return f"x{tuple(x.shape)}:{x.dtype} y{tuple(y.shape)}:{y.dtype}"
+    return type(split).__name__
+
+
+def check_split_fractions(validation_split: float, test_split: float, *, owner: str) -> None:
+    for arg, value in (("validation_split", validation_split), ("test_split", test_split)):
+        if not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(f"{owner}: {arg} must be a fraction in [0, 1), got {value!r}")
+    if validation_split + test_split >= 1:
+        raise ValueError(
+            f"{owner}: validation_split + test_split must leave some training data (< 1), got "
+            f"validation_split={validation_split}, test_split={test_split}"
+        )
+
+
+def split_indices(
+    labels_or_count: int | np.ndarray, *, validation_split: float = 0.15,
+    test_split: float = 0.15, seed: int = 0, stratify: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Disjoint, shuffled index arrays (train, validation, test), the same for the same seed.
+
+    Given integer labels and `stratify=True`, every class is split by the same fractions, so
+    small validation and test sets keep the class balance of the whole.
+    """
+    check_split_fractions(validation_split, test_split, owner="split_indices")
+    # A stream separate from the one that generated the data, so splitting never shifts it.
+    rng = np.random.default_rng([seed, 1])
+    if isinstance(labels_or_count, (int, np.integer)):
+        groups = [np.arange(int(labels_or_count))]
+    else:
+        labels = np.asarray(labels_or_count)
+        if stratify:
+            groups = [np.flatnonzero(labels == value) for value in np.unique(labels)]
+        else:
+            groups = [np.arange(len(labels))]
+    parts = ([], [], [])
+    for group in groups:
+        group = rng.permutation(group)
+        n_validation = _round_half_up(len(group) * validation_split)
+        n_test = _round_half_up(len(group) * test_split)
+        n_train = len(group) - n_validation - n_test
+        parts[0].append(group[:n_train])
+        parts[1].append(group[n_train:n_train + n_validation])
+        parts[2].append(group[n_train + n_validation:])
+    return tuple(rng.permutation(np.concatenate(part)).astype(np.int64) for part in parts)
+
+
+def _round_half_up(value: float) -> int:
+    return int(np.floor(value + 0.5))
+
+
+def split_arrays(
+    x: np.ndarray, y: np.ndarray, info: dict, *, validation_split: float, test_split: float,
+    seed: int,
+) -> Splits:
+    """Splits `(x, y)` by `split_indices`, stratified when the task is classification."""
+    stratify = info["task"] == "classification"
+    train, validation, test = split_indices(
+        y if stratify else len(x), validation_split=validation_split,
+        test_split=test_split, seed=seed, stratify=stratify,
+    )
+    return Splits(
+        train=(x[train], y[train]),
+        validation=(x[validation], y[validation]),
+        test=(x[test], y[test]),
+        info=info,
+    )
+
+
+def finish(splits: Splits, *, as_numpy: bool, batch_size: int, seed: int) -> Splits:
+    """The common tail of every loader: NumPy splits as they are, or batched tf.data."""
+    check_int("batch_size", batch_size, minimum=1, owner=splits.info["name"])
+    if as_numpy:
+        return splits.as_numpy()
+    return splits.as_tf(batch_size, seed=seed)
+
+
+def check_int(arg: str, value: Any, *, minimum: int, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{owner}: {arg} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_seed(seed: Any, *, owner: str) -> int:
+    return check_int("seed", seed, minimum=0, owner=owner)
+
+
+def check_choice(arg: str, value: Any, choices: Sequence[Any], *, owner: str) -> None:
+    if value not in choices:
+        raise ValueError(f"{owner}: {arg} must be one of {list(choices)}, got {value!r}")
+
+
+def check_image_size(image_size: Any, *, minimum: int, owner: str) -> tuple[int, int]:
+    """An int or an (height, width) pair -> (height, width)."""
+    size = image_size
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        size = (size, size)
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(
+            isinstance(side, (int, np.integer)) and not isinstance(side, bool)
+            and side >= minimum
+            for side in size
+        )
+    ):
+        raise ValueError(
+            f"{owner}: image_size must be an int or a (height, width) pair of ints >= {minimum}, "
+            f"got {image_size!r}"
+        )
+    return int(size[0]), int(size[1])
