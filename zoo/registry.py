@@ -71,6 +71,8 @@ class Entry:
     dataset: str | None  # the built-in dataset `zoo train NAME` uses when --data is not given
     preset: Mapping[str, Any]
     search_space: Mapping[str, Any]
+    # defaults -> extra keys for `zoo info` (e.g. a TCN's receptive field); None: nothing extra
+    extra_info: Callable[[dict], Mapping[str, Any]] | None = None
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -100,6 +102,7 @@ def register(
     presets: Mapping[str, Mapping[str, Any]] | None = None,
     search_space: Mapping[str, Any] | None = None,
     name: str | None = None,
+    info: Callable[[dict], Mapping[str, Any]] | None = None,
 ):
     """Register a builder under its function name (or `name`), plus one entry per preset.
 
@@ -107,9 +110,13 @@ def register(
     becomes the model's name. `presets` maps an entry name to the defaults it changes, so variants
     are data (`{"resnet_small": {"depth": 20}}`, or a `Preset` with a task of its own), not copies of the function. `search_space` maps a
     hyperparameter to an `Int`/`Float`/`Choice` range for tuning, declared next to the builder.
+    `info`, if given, maps an entry's resolved defaults to extra keys that `zoo.model_info` (and
+    so `zoo info`) reports, e.g. `info=lambda d: {"receptive_field": ...}`.
     """
     if family not in FAMILIES:
         raise ValueError(f"register: family must be one of {FAMILIES}, got {family!r}")
+    if info is not None and not callable(info):
+        raise TypeError(f"register: info must be a callable of the defaults, got {info!r}")
 
     def decorator(builder):
         sig = inspect.signature(builder)
@@ -150,6 +157,7 @@ def register(
                 dataset=preset.dataset or dataset,
                 preset=dict(preset),
                 search_space=space,
+                extra_info=info,
             )
         return builder
 
