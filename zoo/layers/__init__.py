@@ -2,19 +2,24 @@
 
 Importing this package registers them, so `.keras` files using them load in safe mode.
 
-Layers (classes): `SqueezeExcite` (squeeze_excite.py), `FireModule` (fire.py).
+Layers (classes): `SqueezeExcite` (squeeze_excite.py), `FireModule` (fire.py),
+`LastStep` (last_step.py).
 Blocks as functional sub-graphs of standard layers (`apply_*(x, ..., name=)`):
 `apply_residual_block` (residual.py), `apply_inception_block` (inception.py),
-`apply_inverted_residual_block` and `apply_separable_block` (inverted_residual.py).
+`apply_inverted_residual_block` and `apply_separable_block` (inverted_residual.py),
+`apply_temporal_block` and its `receptive_field` (temporal_block.py).
 """
 
 from zoo.layers.fire import FireModule
 from zoo.layers.inception import apply_inception_block
 from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
+from zoo.layers.last_step import LastStep
 from zoo.layers.residual import apply_residual_block
 from zoo.layers.squeeze_excite import SqueezeExcite
+from zoo.layers.temporal_block import apply_temporal_block, receptive_field
 
 __all__ = [
     "FireModule", "SqueezeExcite", "apply_inception_block", "apply_inverted_residual_block",
     "apply_residual_block", "apply_separable_block",
+    "LastStep", "apply_temporal_block", "receptive_field",
 ]

@@ -33,19 +33,37 @@ def loss_and_metrics(model, task: str):
                 [keras.metrics.BinaryAccuracy(name="accuracy",
                                               threshold=0.0 if from_logits else 0.5)])
     from_logits = not _ends_with(model, "softmax")
-    return (keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits),
-            [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    if task == "language_model":
+        from zoo.train.metrics import Perplexity
+
+        metrics.append(Perplexity(from_logits=from_logits))
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits), metrics
+
+
+# gradient-norm clip per task when the optimizer is given by name: recurrent language models
+# meet exploding gradients over long unrolls (Pascanu et al., 2013)
+DEFAULT_CLIPNORM = {"language_model": 1.0}
 
 
 def compile_model(model, *, task="classification", optimizer="adam", learning_rate=1e-3,
-                  jit_compile="auto", **compile_kwargs):
-    """Compile `model` for `task` with zoo's loss, metrics and device policy (XLA on or off)."""
+                  jit_compile="auto", clipnorm="auto", **compile_kwargs):
+    """Compile `model` for `task` with zoo's loss, metrics and device policy (XLA on or off).
+
+    For task "language_model" the metrics add `Perplexity`, and `clipnorm="auto"` clips each
+    gradient to norm 1.0 (`DEFAULT_CLIPNORM`); pass a number to choose, or None for no clipping.
+    `clipnorm` applies to an optimizer given by name; an optimizer object is used as it is.
+    """
     import keras
 
     loss, metrics = loss_and_metrics(model, task)
+    if clipnorm == "auto":
+        clipnorm = DEFAULT_CLIPNORM.get(task)
     if isinstance(optimizer, str):
-        optimizer = keras.optimizers.get({"class_name": optimizer,
-                                          "config": {"learning_rate": learning_rate}})
+        config = {"learning_rate": learning_rate}
+        if clipnorm is not None:
+            config["clipnorm"] = clipnorm
+        optimizer = keras.optimizers.get({"class_name": optimizer, "config": config})
     model.compile(optimizer=optimizer, loss=compile_kwargs.pop("loss", loss),
                   metrics=compile_kwargs.pop("metrics", metrics),
                   jit_compile=resolve_jit_compile(jit_compile), **compile_kwargs)
