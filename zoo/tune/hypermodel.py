@@ -91,11 +91,13 @@ def search_space(name: str, **fixed) -> tuple[dict, dict]:
 
 def _encode(value):
     """keras-tuner Choices hold only scalars; tuples (layer widths) travel as their repr."""
-    return repr(tuple(value)) if isinstance(value, (tuple, list)) else value
+    return repr(tuple(value)) if isinstance(value, (tuple, list)) else repr(value)
 
 
 def _is_scalar_choice(spec: Choice) -> bool:
-    return all(isinstance(v, (int, float, str, bool)) for v in spec.values)
+    """True when keras-tuner can hold the values as they are: scalars, all of one type."""
+    types = {type(v) for v in spec.values}
+    return len(types) == 1 and types <= {int, float, str, bool}
 
 
 def _hyperparameter_class():
@@ -120,8 +122,9 @@ def _hyperparameter_class():
                     if _is_scalar_choice(spec) and set(map(type, spec.values)) == {bool}:
                         hp.Boolean(param, default=bool(default))
                         continue
-                    values = [_encode(v) for v in spec.values]
-                    encoded = _encode(default)
+                    scalar = _is_scalar_choice(spec)
+                    values = list(spec.values) if scalar else [_encode(v) for v in spec.values]
+                    encoded = default if scalar else _encode(default)
                     hp.Choice(param, values, default=encoded if encoded in values else values[0])
                 elif isinstance(spec, Int):
                     hp.Int(param, spec.min_value, spec.max_value, step=spec.step,
