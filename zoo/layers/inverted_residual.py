@@ -4,7 +4,7 @@ depthwise-separable convolution of MobileNetV1 / Xception."""
 
 from zoo._lazy import keras
 
-BN_MOMENTUM = 0.99
+BN_MOMENTUM = 0.9  # short trainings: the inference statistics must keep up with the weights
 
 
 def _bn(x, name):

@@ -53,14 +53,20 @@ def _check_fits(name, sizes, kernel_size, strides, padding, layer_name, input_sh
     return out
 
 
-def _classifier(x, num_classes, dropout, activation=True):
-    """Dropout -> Dense head named "predictions": softmax (or one sigmoid unit for 1 class)."""
+def _classifier(x, num_classes, dropout):
+    """Dropout -> Dense head named "predictions": softmax (or one sigmoid unit for 1 class).
+
+    The kernel starts at zero, so every prediction starts uniform (loss = log(num_classes)):
+    at initialization, batch-normalized features are far larger under the inference-mode
+    statistics than in training, and a random head would start from a loss of 10+.
+    """
     if num_classes is None:
         return x
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    out_activation = ("sigmoid" if num_classes == 1 else "softmax") if activation else None
-    return keras.layers.Dense(num_classes, activation=out_activation, name="predictions")(x)
+    return keras.layers.Dense(
+        num_classes, activation="sigmoid" if num_classes == 1 else "softmax",
+        kernel_initializer="zeros", name="predictions")(x)
 
 
 def _check_stackwise(name, **lists):
@@ -272,6 +278,7 @@ def resnet(
 # --- Inception ---------------------------------------------------------------------------------
 INCEPTION_SEARCH_SPACE = {
     "stem_filters": Choice((16, 32, 64)),
+    "batch_norm": Choice((False, True)),
     "stackwise_filters": Choice((
         ((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16), (32, 32, 48, 8, 16, 16)),
         ((32, 32, 48, 8, 16, 16), (48, 48, 64, 12, 24, 24)),
@@ -290,6 +297,7 @@ def inception(
     stem_pool=True,
     stackwise_filters=((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16), (32, 32, 48, 8, 16, 16)),
     stackwise_pool=(False, True, False),
+    batch_norm=True,
     dropout=0.2,
     name="inception",
 ):
@@ -300,7 +308,8 @@ def inception(
     once, with 1x1 bottlenecks before the costly 3x3 and 5x5 convolutions. Block `i` has the
     six widths `stackwise_filters[i] = (f1x1, f3x3_reduce, f3x3, f5x5_reduce, f5x5, f_pool)`
     and is followed by a stride-2 max pool when `stackwise_pool[i]`. `stem_pool` halves the
-    input after the stem (turn it off for 8x8 digits).
+    input after the stem (turn it off for 8x8 digits). `batch_norm=True` follows every
+    convolution with batch norm (Inception v2); False gives GoogLeNet v1's biased convs.
 
     Example:
         >>> import zoo
@@ -321,19 +330,21 @@ def inception(
     for f in stackwise_filters:
         _checks.int_list(name, "stackwise_filters", f)
     _check_stackwise(name, stackwise_filters=stackwise_filters, stackwise_pool=stackwise_pool)
+    _checks.choice(name, "batch_norm", batch_norm, (False, True))
     for p in stackwise_pool:
         _checks.choice(name, "stackwise_pool", p, (False, True))
     _common_checks(name, num_classes, dropout)
 
     inputs, x = _image_inputs(name, input_shape)
-    x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False,
+    x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=not batch_norm,
                             kernel_initializer="he_normal", name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="stem_bn")(x)
     x = keras.layers.Activation("relu", name="stem_relu")(x)
     if stem_pool:
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
     for i, (filters, pool) in enumerate(zip(stackwise_filters, stackwise_pool), start=1):
-        x = apply_inception_block(x, tuple(filters), name=f"block{i}")
+        x = apply_inception_block(x, tuple(filters), batch_norm=batch_norm, name=f"block{i}")
         if pool:
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"block{i}_downsample")(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -406,7 +417,9 @@ def separable_cnn(
         >>> zoo.build("mobilenet_v1_style", num_classes=None, head_filters=256).output_shape
         (None, 256)
     """
-    from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
+    from zoo.layers.inverted_residual import (
+        BN_MOMENTUM, apply_inverted_residual_block, apply_separable_block,
+    )
 
     stackwise_filters = _checks.int_list(name, "stackwise_filters", stackwise_filters)
     stackwise_blocks = _checks.int_list(name, "stackwise_blocks", stackwise_blocks)
@@ -433,7 +446,7 @@ def separable_cnn(
     inputs, x = _image_inputs(name, input_shape)
     x = keras.layers.Conv2D(width(stem_filters), 3, strides=stem_strides, padding="same",
                             use_bias=False, name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="stem_bn")(x)
     x = keras.layers.Activation(activation, name=f"stem_{activation}")(x)
     for s, (filters, blocks, strides, expansion) in enumerate(zip(
             stackwise_filters, stackwise_blocks, stackwise_strides, stackwise_expansion),
@@ -453,7 +466,7 @@ def separable_cnn(
         # MobileNet's last 1x1 conv keeps its width unscaled below a multiplier of 1
         x = keras.layers.Conv2D(make_divisible(head_filters * max(1.0, width_multiplier)), 1,
                                 use_bias=False, name="head_conv")(x)
-        x = keras.layers.BatchNormalization(name="head_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="head_bn")(x)
         x = keras.layers.Activation(activation, name=f"head_{activation}")(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, _classifier(x, num_classes, dropout), name=name)
