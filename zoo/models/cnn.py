@@ -510,7 +510,7 @@ def squeezenet(
     *,
     input_shape=(32, 32, 3),
     num_classes=4,
-    stem_filters=64,
+    stem_filters=96,
     stem_kernel_size=3,
     stem_strides=1,
     num_modules=8,
