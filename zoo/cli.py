@@ -136,6 +136,8 @@ def cmd_tune(args) -> int:
                     epochs=args.epochs, out=args.out, overwrite=args.overwrite,
                     objective=objective, seed=args.seed, fixed=fixed)
     best = result.best
+    if best is None:  # a distributed worker: the chief reports
+        return 0
     print(f"\nbest {best['objective']['name']} = {best['objective']['value']:.4f} "
           f"({best['trials']['completed']} trials completed)")
     print(f"saved: {result.out}/best.json, best_model.keras "

@@ -133,4 +133,4 @@ def test_overwrite_starts_afresh(tmp_path):
     result = search("mlp", max_trials=1, epochs=1, out=out, overwrite=True,
                     fixed={"hidden_units": (16,)})
     assert len(result.trials) == 1
-    assert _log_events(out).count("begin 0") == 1
+    assert _log_events(out).count("begin 0 tuner0") == 1

@@ -53,22 +53,23 @@ class SearchResult:
 class _Reporter:
     """Prints a table row per trial as it ends, and keeps `trials.log` for resumption checks."""
 
-    def __init__(self, out: Path, objective: str, stream=None):
+    def __init__(self, out: Path, objective: str, tuner_id: str, stream=None):
         self.log = out / "trials.log"
+        self.tuner_id = tuner_id
         self.objective = objective
         self.stream = stream or sys.stdout
         self.started: dict[str, float] = {}
         self.header_printed = False
 
     def _write(self, line: str) -> None:
-        with open(self.log, "a") as f:
+        with open(self.log, "a") as f:  # O_APPEND: workers of a distributed search share it
             f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
 
     def begin(self, trial) -> None:
         self.started[trial.trial_id] = time.time()
-        self._write(f"begin {trial.trial_id}")
+        self._write(f"begin {trial.trial_id} {self.tuner_id}")
         if not self.header_printed:
             print(f"{'trial':>5}  {'status':<9}  {self.objective:>12}  {'seconds':>7}  "
                   "hyperparameters", file=self.stream, flush=True)
@@ -77,7 +78,7 @@ class _Reporter:
     def end(self, trial, score) -> None:
         seconds = time.time() - self.started.get(trial.trial_id, time.time())
         status = str(getattr(trial.status, "value", trial.status)).lower()
-        self._write(f"end {trial.trial_id} {status} {score}")
+        self._write(f"end {trial.trial_id} {status} {score} {self.tuner_id}")
         values = ", ".join(f"{k}={_short(v)}" for k, v in trial.hyperparameters.values.items())
         score_text = "-" if score is None else f"{score:.4f}"
         print(f"{trial.trial_id:>5}  {status:<9}  {score_text:>12}  {seconds:7.1f}  {values}",
@@ -149,8 +150,11 @@ def search(name: str, *, data=None, tuner: str = "random", max_trials: int = 10,
     import zoo.data
     from zoo.train.run import fit_to_data
 
+    from zoo.tune.distributed import role
+
     out = Path(out)
-    if overwrite and out.exists():
+    this_role = role()
+    if overwrite and out.exists() and this_role is None:  # the launcher clears it for workers
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -162,9 +166,11 @@ def search(name: str, *, data=None, tuner: str = "random", max_trials: int = 10,
 
     kt = make_tuner(hm, tuner=tuner, objective=objective, max_trials=max_trials, out=out,
                     overwrite=False, seed=seed, max_epochs=epochs)
-    kt.reporter = _Reporter(out, objective[0])
+    kt.reporter = _Reporter(out, objective[0], tuner_id=this_role or "tuner0")
     (x, y), validation = splits.train, splits.validation
     kt.search(x, y, epochs=epochs, validation_data=validation, verbose=verbose)
+    if this_role not in (None, "chief"):
+        return SearchResult(best=None, out=out, trials=[])  # the chief writes the results
     return finish(kt, hm, name=name, out=out, objective=objective, data=data)
 
 
