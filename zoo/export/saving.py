@@ -53,6 +53,7 @@ def load(path, *, compile: bool = True):
     import keras
 
     import zoo.layers  # noqa: F401  (registers zoo's serializable layers)
+    import zoo.train.metrics  # noqa: F401  (and metrics a compiled model refers to: Perplexity)
 
     _check_keras_version(keras)
     p = resolve_model_path(path)

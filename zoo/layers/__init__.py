@@ -3,7 +3,7 @@
 Importing this package registers them, so `.keras` files using them load in safe mode.
 
 Layers (classes): `SqueezeExcite` (squeeze_excite.py), `FireModule` (fire.py),
-`LastStep` (last_step.py).
+`LastStep` (last_step.py), `PaddingMask` (padding_mask.py).
 Blocks as functional sub-graphs of standard layers (`apply_*(x, ..., name=)`):
 `apply_residual_block` (residual.py), `apply_inception_block` (inception.py),
 `apply_inverted_residual_block` and `apply_separable_block` (inverted_residual.py),
@@ -14,6 +14,7 @@ from zoo.layers.fire import FireModule
 from zoo.layers.inception import apply_inception_block
 from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
 from zoo.layers.last_step import LastStep
+from zoo.layers.padding_mask import PaddingMask
 from zoo.layers.residual import apply_residual_block
 from zoo.layers.squeeze_excite import SqueezeExcite
 from zoo.layers.temporal_block import apply_temporal_block, receptive_field
@@ -21,5 +22,5 @@ from zoo.layers.temporal_block import apply_temporal_block, receptive_field
 __all__ = [
     "FireModule", "SqueezeExcite", "apply_inception_block", "apply_inverted_residual_block",
     "apply_residual_block", "apply_separable_block",
-    "LastStep", "apply_temporal_block", "receptive_field",
+    "LastStep", "PaddingMask", "apply_temporal_block", "receptive_field",
 ]

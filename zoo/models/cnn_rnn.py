@@ -111,7 +111,8 @@ def cnn_lstm_text(
     characters into n-gram features (one channel group per entry of `kernel_sizes`), pooling
     shortens the sequence `pool_size` times, and the LSTM reads the shorter sequence, which
     is faster and reaches further than an LSTM over raw characters. Inputs are (length,)
-    token ids; 0 is padding (the text datasets' "<pad>").
+    token ids; 0 is padding (the text datasets' "<pad>"), and the LSTM skips pooled steps that
+    hold only padding (`zoo.layers.PaddingMask`).
 
     Example:
         >>> import zoo
@@ -120,6 +121,8 @@ def cnn_lstm_text(
         >>> zoo.build("cnn_lstm_text").get_layer("concat_branches").output.shape
         (None, 64, 128)
     """
+    from zoo.layers.padding_mask import PaddingMask
+
     input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=1, max_rank=1)
     _checks.num_classes(name, num_classes)
     _checks.integer(name, "vocab_size", vocab_size, min_value=2)
@@ -144,6 +147,7 @@ def cnn_lstm_text(
         name="concat_branches")(branches)
     if pool_size > 1:
         x = keras.layers.MaxPooling1D(pool_size, name="pool")(x)
+    x = PaddingMask(pool_size, name="padding_mask")([x, inputs])  # Conv1D drops the mask
     x = apply_recurrent_stack(x, cell=cell, stackwise_units=stackwise_units,
                               bidirectional=bidirectional, dropout=dropout,
                               recurrent_dropout=recurrent_dropout, name="rnn")
