@@ -181,14 +181,14 @@ def test_model_info_reports_flops():
 
 # --- learning ----------------------------------------------------------------------------------
 # (model, dataset, loader kwargs, epochs, accuracy asserted on the test split); measured on a
-# 2-core CPU: cnn 0.978, resnet_small 0.981, cnn1d 0.629, inception 0.853, separable_cnn 0.947,
-# squeezenet 0.950.
+# 2-core CPU: cnn 0.978, resnet_small 0.981, cnn1d 0.629, inception 0.853, separable_cnn 0.927,
+# squeezenet 0.943.
 LEARNING = [
     ("cnn", "digits", {}, 10, 0.95),
     ("resnet_small", "digits", {}, 10, 0.97),
     ("cnn1d", "text:modules", {}, 15, 0.55),
     ("inception", "shapes", {}, 8, 0.80),
-    ("separable_cnn", "shapes", {}, 8, 0.85),
+    ("separable_cnn", "shapes", {"image_size": 24}, 8, 0.85),
     ("squeezenet", "shapes", {}, 8, 0.85),
 ]
 

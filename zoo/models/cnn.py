@@ -22,11 +22,17 @@ ACTIVATIONS = ("relu", "relu6", "elu", "gelu", "swish", "leaky_relu", "tanh")
 
 
 # --- shared pieces -----------------------------------------------------------------------------
-def _image_inputs(name, input_shape):
-    """(inputs, x): a rank-2 (H, W) input gets a channel axis appended."""
+def _image_shape(name, input_shape):
+    """A fully known (H, W) or (H, W, C) shape."""
     input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=2, max_rank=3)
     if any(d is None for d in input_shape):
         raise ValueError(f"{name}: input_shape must be fully known, got {input_shape!r}")
+    return input_shape
+
+
+def _image_inputs(name, input_shape):
+    """(inputs, x): a rank-2 (H, W) input gets a channel axis appended."""
+    input_shape = _image_shape(name, input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs
     if len(input_shape) == 2:
@@ -140,8 +146,10 @@ def cnn(
     dense_units = _checks.int_list(name, "dense_units", dense_units, min_len=0)
     _common_checks(name, num_classes, dropout)
 
-    inputs, x = _image_inputs(name, input_shape)
-    layers = [inputs] + ([] if x is inputs else [x._keras_history.operation])  # add_channel
+    input_shape = _image_shape(name, input_shape)
+    layers = [keras.Input(shape=input_shape, name="inputs")]
+    if len(input_shape) == 2:
+        layers.append(keras.layers.Reshape((*input_shape, 1), name="add_channel"))
     sizes = list(input_shape[:2])
     for i, filters in enumerate(stackwise_filters, start=1):
         for j in range(1, convs_per_stack + 1):
@@ -346,7 +354,8 @@ def inception(
     for i, (filters, pool) in enumerate(zip(stackwise_filters, stackwise_pool), start=1):
         x = apply_inception_block(x, tuple(filters), batch_norm=batch_norm, name=f"block{i}")
         if pool:
-            x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"block{i}_downsample")(x)
+            x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
+                                          name=f"block{i}_downsample")(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, _classifier(x, num_classes, dropout), name=name)
 
@@ -539,7 +548,7 @@ def squeezenet(
         >>> import zoo
         >>> zoo.build("squeezenet").output_shape
         (None, 4)
-        >>> zoo.build("squeezenet").get_layer("fire4").squeeze_filters  # SR * e_2 = 0.125 * (64 + 32)
+        >>> zoo.build("squeezenet").get_layer("fire4").squeeze_filters  # SR * e_2 = 0.125 * 96
         12
     """
     from zoo.layers.fire import FireModule
