@@ -44,17 +44,33 @@ def test_zoo_layers_count_themselves():
     assert count_flops(_single(SqueezeExcite(ratio=0.25), (6, 6, 16))) == 2 * (16 * 4 + 4 * 16)
 
 
+def test_recurrent_layers():
+    # per step: gates * units * (input_dim + units) multiply-adds, 7 steps, input_dim 3, units 5
+    assert count_flops(_single(keras.layers.LSTM(5), (7, 3))) == 2 * 7 * 4 * 5 * (3 + 5)
+    assert count_flops(_single(keras.layers.GRU(5), (7, 3))) == 2 * 7 * 3 * 5 * (3 + 5)
+    assert count_flops(_single(keras.layers.Bidirectional(keras.layers.SimpleRNN(5)),
+                               (7, 3))) == 2 * 2 * 7 * 5 * (3 + 5)
+    assert count_flops(_single(keras.layers.TimeDistributed(keras.layers.Dense(4)),
+                               (6, 3))) == 6 * 2 * 3 * 4
+
+
 def test_free_layers_nested_models_and_unknown_layers():
     inner = _single(keras.layers.Dense(4), (16,))
     inputs = keras.Input((4, 4, 1))
     x = keras.layers.Flatten()(inputs)
     x = keras.layers.Dropout(0.5)(x)
     x = inner(x)
-    x = keras.layers.Reshape((4, 1))(x)
-    outputs = keras.layers.LSTM(3, name="lstm")(x)
+    x = keras.layers.Reshape((2, 2))(x)
+    x = keras.ops.tanh(x)  # a weightless operation: free
+    outputs = keras.layers.MultiHeadAttention(1, 2, name="attention")(x, x)
     report = flops_report(keras.Model(inputs, outputs))
     assert report.total == 2 * 16 * 4
-    assert report.uncounted == ["lstm (LSTM)"]
+    assert report.uncounted == ["attention (MultiHeadAttention)"]
+
+
+def test_free_length_sequences_are_listed_not_guessed():
+    report = flops_report(_single(keras.layers.LSTM(5, name="lstm"), (None, 3)))
+    assert report.total == 0 and report.uncounted == ["lstm (LSTM)"]
 
 
 def test_every_registered_model_is_counted_completely():

@@ -1,17 +1,21 @@
 """FLOPs per forward pass of one example, counted analytically from layer shapes.
 
 Convention (the one behind "ResNet-50: 4.1 GMACs = 8.2 GFLOPs"):
-- one multiply-add counts as 2 FLOPs; only the multiply-adds of weighted layers are counted:
+- one multiply-add counts as 2 FLOPs; only multiply-adds between inputs and weights are counted:
   Dense / EinsumDense, Conv1D/2D/3D (groups included), DepthwiseConv1D/2D, SeparableConv1D/2D,
-  Conv1D/2D/3DTranspose, and any layer that defines `flops(input_shape) -> int` (zoo's own
-  layers do: FireModule, SqueezeExcite);
-- counted as 0 by design, being cheap next to the convolutions or foldable into them at
-  inference: bias adds, activations, batch/layer normalization, pooling, element-wise add /
-  multiply / concatenate, reshapes, resizing, dropout, embedding lookups;
-- any other layer type counts 0 too and is listed in `FlopsReport.uncounted` (e.g. recurrent or
-  attention layers until a rule for them is added to `RULES`), so an incomplete count says so.
+  Conv1D/2D/3DTranspose, SimpleRNN / GRU / LSTM (`gates * units * (input_dim + units)` per
+  step), through Bidirectional and TimeDistributed, and any layer that defines
+  `flops(input_shape) -> int` (zoo's own layers do: FireModule, SqueezeExcite);
+- counted as 0 by design, being cheap next to those or foldable into them at inference: bias
+  adds, activations, batch/layer normalization, pooling, element-wise add / multiply /
+  concatenate, reshapes, resizing, dropout, embedding lookups, and every layer or `keras.ops`
+  operation without weights (so products between activations, such as attention scores, are not
+  counted);
+- a layer WITH weights and no rule counts 0 and is listed in `FlopsReport.uncounted` (e.g.
+  MultiHeadAttention until a rule for it is added to `RULES`), so an incomplete count says so.
 Nested models are counted through; a layer shared between calls is counted once per call. The
-batch dimension is 1; a layer with an unknown (None) non-batch dimension is listed as uncounted.
+batch dimension is 1; a layer with an unknown (None) non-batch dimension, such as a sequence
+of free length, cannot be counted and is listed as uncounted.
 
     >>> import keras
     >>> from zoo.models.flops import count_flops
@@ -93,6 +97,22 @@ def _separable(layer, inp, out):
     return depthwise + 2 * _positions(out) * depthwise_channels * int(out[-1])
 
 
+def _recurrent(layer, inp, out):
+    gates = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}[type(layer).__name__]
+    units = int(layer.units)
+    return 2 * int(inp[1]) * gates * units * (int(inp[-1]) + units)
+
+
+def _bidirectional(layer, inp, out):
+    return sum(layer_flops(rnn, inp, None) or 0
+               for rnn in (layer.forward_layer, layer.backward_layer))
+
+
+def _time_distributed(layer, inp, out):
+    inner = layer_flops(layer.layer, (inp[0], *inp[2:]), (out[0], *out[2:]))
+    return int(inp[1]) * (inner or 0)
+
+
 # layer class name -> rule(layer, input_shape, output_shape); other families may add rules
 RULES = {
     "Dense": _dense,
@@ -102,6 +122,8 @@ RULES = {
     "Conv3DTranspose": _conv_transpose,
     "DepthwiseConv1D": _depthwise, "DepthwiseConv2D": _depthwise,
     "SeparableConv1D": _separable, "SeparableConv2D": _separable,
+    "SimpleRNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
+    "Bidirectional": _bidirectional, "TimeDistributed": _time_distributed,
 }
 
 
@@ -129,16 +151,16 @@ def _nodes(model):
 
 def layer_flops(layer, input_shape, output_shape):
     """FLOPs of one call of `layer`, or None when there is no rule for it."""
+    kind = type(layer).__name__
+    if kind in ZERO_COST or not getattr(layer, "weights", None):
+        return 0
     shapes = [s for s in (input_shape, output_shape) if s is not None]
     if not shapes or not all(_known(s) for s in shapes):
         return None
-    kind = type(layer).__name__
     if hasattr(layer, "flops") and callable(layer.flops):
         return int(layer.flops(input_shape))
     if kind in RULES:
         return int(RULES[kind](layer, input_shape, output_shape))
-    if kind in ZERO_COST:
-        return 0
     return None
 
 
