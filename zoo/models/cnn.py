@@ -289,7 +289,8 @@ INCEPTION_SEARCH_SPACE = {
     "batch_norm": Choice((False, True)),
     "stackwise_filters": Choice((
         ((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16), (32, 32, 48, 8, 16, 16)),
-        ((32, 32, 48, 8, 16, 16), (48, 48, 64, 12, 24, 24)),
+        # as many stacks as the default stackwise_pool, which is not searched
+        ((32, 32, 48, 8, 16, 16), (48, 48, 64, 12, 24, 24), (64, 64, 96, 16, 32, 32)),
     )),
     "dropout": Float(0.0, 0.5, step=0.1),
 }
