@@ -35,3 +35,16 @@ def test_readme_main_job_runs(tmp_path):
     assert "test: " in proc.stdout
     out = tmp_path / args[args.index("--out") + 1]
     assert (out / "model.keras").is_file() and (out / "curves.png").is_file()
+
+
+def test_readme_quick_start_runs_and_its_comments_are_true(tmp_path, monkeypatch):
+    code = re.search(r"## Quick start\s*```python\n(.*?)```", README, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README quick start", "exec"), namespace)
+    zoo = namespace["zoo"]
+    assert zoo.list_models("mlp*") == ["mlp", "mlp_regressor"]
+    params = int(re.search(r'model_info\("mlp"\)\["params"\]\s*# (\d+)', code).group(1))
+    assert zoo.model_info("mlp")["params"] == params
+    assert (tmp_path / "mlp.keras").is_file()
+    assert namespace["model"].name == "mlp"
