@@ -6,6 +6,7 @@ legacy `.h5` full models and never loads a TensorFlow SavedModel implicitly.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -25,10 +26,13 @@ def _check_keras_version(keras) -> None:
         )
 
 
-def resolve_model_path(path) -> Path:
-    """The `.keras` file behind `path` (a file, or a run folder holding `model.keras`)."""
+def resolve_model_path(path, *, allow_legacy_h5: bool = False) -> Path:
+    """The model file behind `path` (a file, or a run folder holding `model.keras`)."""
     p = Path(path)
     if p.is_dir():
+        if (p / "saved_model.pb").exists():
+            raise ValueError(f"zoo.load: {str(p)!r} is a TensorFlow SavedModel; zoo never loads "
+                             "one (its graph is code). Load the run's model.keras instead.")
         candidate = p / "model.keras"
         if not candidate.is_file():
             raise FileNotFoundError(f"zoo.load: folder {str(p)!r} has no model.keras")
@@ -36,28 +40,63 @@ def resolve_model_path(path) -> Path:
     if not p.exists():
         raise FileNotFoundError(f"zoo.load: no such file or folder: {str(p)!r}")
     if p.suffix in (".h5", ".hdf5"):
+        if allow_legacy_h5:
+            return p
         raise ValueError(
-            f"zoo.load: refusing legacy HDF5 full-model file {str(p)!r}: its config is not "
-            "checked by Keras' safe mode. Re-save it as .keras with a trusted Keras, or load "
-            "only weights into a zoo.build(...) model with model.load_weights()."
+            f"zoo.load: refusing legacy HDF5 full-model file {str(p)!r}: Keras' safe mode does "
+            "not cover the legacy format. Re-save it as .keras with a trusted Keras, load only "
+            "weights into a zoo.build(...) model, or pass allow_legacy_h5=True if you trust it."
         )
-    if (p / "saved_model.pb").exists() or p.suffix == ".pb":
+    if p.suffix == ".pb":
         raise ValueError(f"zoo.load: {str(p)!r} is a TensorFlow SavedModel; zoo never loads one")
     if p.suffix != ".keras":
         raise ValueError(f"zoo.load: expected a .keras file or a run folder, got {str(p)!r}")
     return p
 
 
-def load(path, *, compile: bool = True):
-    """Load a `.keras` file (or a run folder's `model.keras`) in Keras' safe mode."""
+def load(path, *, compile: bool = True, allow_legacy_h5: bool = False):
+    """Load a `.keras` file (or a run folder's `model.keras`) in Keras' safe mode.
+
+    The file is checked first (`zoo.export.safety`): an archive that is damaged, escapes its
+    folder, declares absurd sizes, or names code (Lambda, TFSMLayer, non-Keras functions and
+    classes, file-path vocabularies, HDF5 links) raises `UnsafeModelError` before Keras reads it.
+    Legacy `.h5` models are refused unless `allow_legacy_h5=True` (then checked the same way).
+    """
     import keras
+    from keras.src.backend.common import global_state
+    from keras.src.saving import serialization_lib
 
     import zoo.layers  # noqa: F401  (registers zoo's serializable layers)
     import zoo.train.metrics  # noqa: F401  (and metrics a compiled model refers to: Perplexity)
+    from zoo.export import safety
 
     _check_keras_version(keras)
-    p = resolve_model_path(path)
-    return keras.saving.load_model(p, compile=compile, safe_mode=True)
+    p = resolve_model_path(path, allow_legacy_h5=allow_legacy_h5)
+    if p.suffix == ".keras":
+        safety.check_keras_archive(p)
+    else:
+        _check_legacy_h5(p, safety)
+    before = serialization_lib.in_safe_mode()
+    try:
+        with serialization_lib.SafeModeScope(True):
+            return keras.saving.load_model(p, compile=compile, safe_mode=True)
+    finally:
+        # nothing a file does may leave safe mode off for the next load
+        if serialization_lib.in_safe_mode() is False and before is not False:
+            global_state.set_global_attribute("safe_mode_saving", before)
+
+
+def _check_legacy_h5(p: Path, safety) -> None:
+    import h5py
+
+    safety.check_h5(str(p), source=str(p))
+    with h5py.File(p, "r") as h5:
+        raw = h5.attrs.get("model_config")
+    if raw is None:
+        raise ValueError(f"zoo.load: {str(p)!r} holds weights only (no model_config); build the "
+                         "model with zoo.build(...) and call model.load_weights()")
+    config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    safety.scan_config(config, source=str(p))
 
 
 def save(model, path, *, overwrite: bool = True) -> Path:
