@@ -134,3 +134,23 @@ def test_overwrite_starts_afresh(tmp_path):
                     fixed={"hidden_units": (16,)})
     assert len(result.trials) == 1
     assert _log_events(out).count("begin 0 tuner0") == 1
+
+
+def test_torn_tuner_files_give_a_clear_way_to_recover(tmp_path):
+    out = tmp_path / "search"
+    search("mlp", max_trials=2, epochs=1, out=out, fixed={"hidden_units": (16,)})
+    from keras_tuner.src import utils
+
+    assert utils.save_json.__module__ == "zoo.tune.search"  # keras-tuner's writes are atomic
+
+    trial = out / "search" / "trial_1" / "trial.json"
+    good = trial.read_text()
+    trial.write_text(good[: len(good) // 2])
+    with pytest.raises(RuntimeError, match=r"trial_1/trial.json' is torn .* delete the folder"):
+        search("mlp", max_trials=3, epochs=1, out=out, fixed={"hidden_units": (16,)})
+    trial.write_text(good)
+
+    oracle = out / "search" / "oracle.json"
+    oracle.write_text(oracle.read_text()[:10])
+    with pytest.raises(RuntimeError, match=r"oracle.json' is torn .* --overwrite"):
+        search("mlp", max_trials=3, epochs=1, out=out, fixed={"hidden_units": (16,)})

@@ -39,6 +39,44 @@ def check_dependencies() -> None:
         )
 
 
+def _atomic_save_json(path, obj):
+    from zoo.export.saving import write_text
+
+    text = json.dumps(obj)
+    write_text(path, text)
+    return text
+
+
+def make_tuner_writes_atomic() -> None:
+    """keras-tuner writes oracle.json and trial.json in place, so a kill mid-write tears them
+    (seen: a bare JSONDecodeError on the next reload). Route its JSON writes through zoo's
+    temp-file + fsync + rename."""
+    from keras_tuner.src import utils
+
+    utils.save_json = _atomic_save_json
+
+
+def check_project(out: Path) -> None:
+    """Refuse to resume from torn keras-tuner files, saying which file and how to recover."""
+    project = out / "search"
+    files = [project / "oracle.json", project / "tuner0.json",
+             *sorted(project.glob("trial_*/trial.json"))]
+    for f in files:
+        if not f.exists():
+            continue
+        try:
+            json.loads(f.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            if f.name == "trial.json":
+                fix = (f"delete the folder {str(f.parent)!r} (its trial will be run again) and "
+                       "run the same command")
+            else:
+                fix = "run again with --overwrite to start the search afresh"
+            raise RuntimeError(
+                f"zoo tune: cannot resume: {str(f)!r} is torn (not valid JSON: {err}), probably "
+                f"written by a process killed mid-write. To recover, {fix}.") from err
+
+
 def default_objective(task: str) -> tuple[str, str]:
     return ("val_accuracy", "max") if task == "classification" else ("val_loss", "min")
 
@@ -156,6 +194,8 @@ def search(name: str, *, data=None, tuner: str = "random", max_trials: int = 10,
     this_role = role()
     if overwrite and out.exists() and this_role is None:  # the launcher clears it for workers
         shutil.rmtree(out)
+    check_project(out)
+    make_tuner_writes_atomic()
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     data = data or entry.dataset
