@@ -54,3 +54,21 @@ def test_seeded_zoo_train_gives_bit_identical_weights(tmp_path):
                      "hidden_units=(32,)", "--out", str(tmp_path / "c")]) == 0
     other = zoo.load(tmp_path / "c").get_weights()
     assert not all(np.array_equal(a, c) for a, c in zip(weights[0], other))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda x, y: (x[:0], y[:0]), r"the train split is empty"),
+    (lambda x, y: (x[:, :, :6], y), r"inputs have shape \(8, 6\) per example but the model "
+                                    r"'mlp' expects \(8, 8\)"),
+    (lambda x, y: (x, y + 5), r"labels range over 5..14 but the model 'mlp' has 10 output"),
+    (lambda x, y: (x, y - 1), r"labels range over -1..8"),
+    (lambda x, y: (x, y + 0.5), r"labels must be integer class ids 0..9"),
+    (lambda x, y: (np.where(x > 0.9, np.nan, x), y), r"inputs hold \d+ NaN/inf"),
+])
+def test_training_data_errors_name_the_problem(mutate, message):
+    data = zoo.data.digits(as_numpy=True)
+    x, y = mutate(*data.train)
+    bad = zoo.data.Splits(train=(x, y), validation=data.validation, test=data.test,
+                          info=data.info)
+    with pytest.raises(ValueError, match=message):
+        zoo.train(zoo.build("mlp"), bad, epochs=1, verbose=0)

@@ -167,3 +167,14 @@ def test_savedmodel_folders_are_never_loaded(tmp_path):
     (tmp_path / "saved_model.pb").write_bytes(b"\0")
     with pytest.raises(ValueError, match="TensorFlow SavedModel; zoo never loads"):
         zoo.load(tmp_path)
+
+
+def test_hdf5_dataset_declaring_a_huge_size_is_refused_quickly(good_model, tmp_path):
+    weights = tmp_path / "weights.h5"
+    with zipfile.ZipFile(good_model[1]) as z:
+        weights.write_bytes(z.read("model.weights.h5"))
+    with h5py.File(weights, "a") as f:  # declares 16 TiB; stores nothing
+        f.create_dataset("huge", shape=(2**42,), dtype="float32", chunks=(1024,))
+    path = _rewrite(good_model[1], tmp_path / "huge.keras",
+                    members={"model.weights.h5": weights.read_bytes()})
+    _assert_refused(path, r"dataset /huge declares 17,592,186,044,416 bytes")

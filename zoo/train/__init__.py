@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import types
 
+from zoo.train.checks import check_arrays
 from zoo.train.policy import jit_compile as resolve_jit_compile
 
 TASKS = ("classification", "regression", "language_model")
@@ -92,6 +93,7 @@ def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
         compile_model(model, task=task, optimizer=optimizer, learning_rate=learning_rate,
                       jit_compile=jit_compile)
     x, y, bs = _as_fit_args(data.train, batch_size)
+    check_arrays(model, x, y, task=task)
     validation = data.validation
     if isinstance(validation, tuple):
         validation = (validation[0], validation[1])
