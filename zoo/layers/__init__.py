@@ -10,16 +10,23 @@ Blocks as functional sub-graphs of standard layers (`apply_*(x, ..., name=)`):
 `apply_temporal_block` and its `receptive_field` (temporal_block.py).
 """
 
+from zoo.layers.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from zoo.layers.class_token import ClassToken, FirstStep
 from zoo.layers.fire import FireModule
 from zoo.layers.inception import apply_inception_block
 from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
 from zoo.layers.last_step import LastStep
 from zoo.layers.padding_mask import PaddingMask
+from zoo.layers.position import PositionEmbedding, sinusoidal_position_encoding
 from zoo.layers.residual import apply_residual_block
 from zoo.layers.squeeze_excite import SqueezeExcite
 from zoo.layers.temporal_block import apply_temporal_block, receptive_field
+from zoo.layers.transformer_block import TransformerBlock, TransformerDecoderBlock
 
 __all__ = [
+    "MultiHeadAttention", "causal_mask", "scaled_dot_product_attention", "ClassToken",
+    "FirstStep", "PositionEmbedding", "sinusoidal_position_encoding", "TransformerBlock",
+    "TransformerDecoderBlock",
     "FireModule", "SqueezeExcite", "apply_inception_block", "apply_inverted_residual_block",
     "apply_residual_block", "apply_separable_block",
     "LastStep", "PaddingMask", "apply_temporal_block", "receptive_field",
