@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
-    "data", "train",
+    "backbone", "finetune", "freeze", "unfreeze", "data", "train",
 ]
 
 
@@ -89,8 +89,36 @@ def hypermodel(name: str, /, **fixed):
     return _hypermodel(name, **fixed)
 
 
+def backbone(name: str, /, **kwargs):
+    """A pretrained feature extractor with its preprocessing inside (see zoo.transfer.backbone)."""
+    from zoo.transfer.backbone import backbone as _backbone
+
+    return _backbone(name, **kwargs)
+
+
+def freeze(model, until=None, **kwargs):
+    """Freeze a model's backbone (up to block `until`), BatchNorm in inference mode, recompile."""
+    from zoo.transfer.freeze import freeze as _freeze
+
+    return _freeze(model, until, **kwargs)
+
+
+def unfreeze(model, **kwargs):
+    """Unfreeze the top of a model's backbone (BatchNorm stays frozen) and recompile."""
+    from zoo.transfer.freeze import unfreeze as _unfreeze
+
+    return _unfreeze(model, **kwargs)
+
+
+def finetune(backbone="zoo_mobilenet_shapes", data="shapes", **kwargs):
+    """Two-phase fine-tuning from data to a saved run folder (see zoo.transfer.finetune)."""
+    from zoo.transfer.finetune import finetune as _finetune
+
+    return _finetune(backbone, data, **kwargs)
+
+
 def __getattr__(attr):
     # subpackages on first use, so `import zoo` stays light
-    if attr in ("data", "train", "tune", "export", "layers", "models", "registry"):
+    if attr in ("data", "train", "tune", "export", "layers", "models", "registry", "transfer"):
         return importlib.import_module(f"zoo.{attr}")
     raise AttributeError(f"module 'zoo' has no attribute {attr!r}")

@@ -1,0 +1,317 @@
+"""`zoo.finetune(...)`: the two-phase transfer-learning recipe, from data to a shippable run.
+
+Phase 1: backbone frozen (and called with training=False), new head trained.
+Phase 2: the top of the backbone unfrozen (BatchNorm kept frozen, in inference mode), learning
+rate lowered with linear warm-up then cosine decay, early stopping on validation loss with the
+best weights restored. Augmentation layers are on by default; class weights balance uneven
+folders. The run folder holds model.keras, config.json, metadata.json, README.md (model card),
+history.json, confusion_matrix.png and any exports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+
+AUGMENTATIONS = ("flip", "translate", "zoom", "rotate", "contrast")
+
+
+@dataclasses.dataclass
+class FinetuneResult:
+    model: object
+    out: Path | None
+    metrics: dict          # {"phase1": {...}, "phase2": {...}, "test": {...}}
+    history: dict          # {"phase1": {...}, "phase2": {...}}
+    confusion: np.ndarray
+    exports: dict
+
+    def report(self) -> str:
+        lines = []
+        for phase in ("phase1", "phase2"):
+            m = self.metrics.get(phase, {})
+            lines.append(f"{phase}: " + ", ".join(f"{k} {v:.4f}" for k, v in m.items()))
+        lines.append("test: " + ", ".join(f"{k} {v:.4f}" for k, v in self.metrics["test"].items()))
+        if self.out is not None:
+            lines.append(f"saved model: {self.out / 'model.keras'}")
+            lines.append(f"confusion matrix: {self.out / 'confusion_matrix.png'}")
+        lines += [f"export {k}: {v}" for k, v in self.exports.items()]
+        return "\n".join(lines)
+
+
+def augmentation_layers(augment, seed=0):
+    """Keras preprocessing layers for `augment` (names from AUGMENTATIONS); active only in
+    training, identity at inference and in exports."""
+    import keras
+
+    make = {
+        "flip": lambda: keras.layers.RandomFlip("horizontal", seed=seed, name="augment_flip"),
+        "translate": lambda: keras.layers.RandomTranslation(0.1, 0.1, seed=seed,
+                                                            name="augment_translate"),
+        "zoom": lambda: keras.layers.RandomZoom(0.1, seed=seed, name="augment_zoom"),
+        "rotate": lambda: keras.layers.RandomRotation(0.05, seed=seed, name="augment_rotate"),
+        "contrast": lambda: keras.layers.RandomContrast(0.2, seed=seed, name="augment_contrast"),
+    }
+    unknown = [a for a in augment or () if a not in make]
+    if unknown:
+        raise ValueError(f"zoo.finetune: unknown augmentation {unknown}; allowed {AUGMENTATIONS}")
+    layers = [make[a]() for a in augment or ()]
+    if not layers:
+        return None
+
+    def apply(x):
+        for layer in layers:
+            x = layer(x)
+        return x
+
+    return apply
+
+
+def class_weights(y, num_classes, policy="auto"):
+    """{class: weight} = n / (k * n_c) ("balanced"); "auto" only when the largest class is
+    over 1.5x the smallest; None for none; a dict is passed through."""
+    if policy is None or isinstance(policy, dict):
+        return policy
+    counts = np.bincount(np.asarray(y, np.int64), minlength=num_classes).astype(float)
+    if policy == "auto" and counts.max() <= 1.5 * max(counts.min(), 1):
+        return None
+    counts = np.maximum(counts, 1)
+    return {c: float(len(y) / (num_classes * counts[c])) for c in range(num_classes)}
+
+
+def fit_images(x, input_shape):
+    """Resize (bilinear) and broadcast channels so `x` matches the backbone's input_shape."""
+    from zoo.data.images import resize_bilinear
+
+    x = np.asarray(x, np.float32)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.shape[1:3] != tuple(input_shape[:2]):
+        x = resize_bilinear(x, tuple(input_shape[:2]))
+    if x.shape[-1] == 1 and input_shape[-1] == 3:
+        x = np.repeat(x, 3, axis=-1)
+    return x
+
+
+def _load_data(data, input_shape, seed):
+    import zoo.data
+
+    if isinstance(data, (str, Path)):
+        kwargs = {"seed": seed, "as_numpy": True}
+        if Path(data).is_dir() and input_shape is not None:
+            kwargs["image_size"] = tuple(input_shape[:2])
+        data = zoo.data.load(data, **kwargs)
+    return data
+
+
+def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_shape=None,
+             weights="default", epochs=(5, 10), batch_size=32, learning_rate=1e-3,
+             finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
+             warmup_epochs=1, patience=3, augment=("translate", "zoom"), class_weight="auto",
+             dropout=0.2, alpha=None, minimalistic=False, exports=(), seed=0,
+             overwrite=False, verbose=2):
+    """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
+    an image folder with one sub-folder per class) in two phases; see the module docstring.
+
+    epochs: (phase 1, phase 2); phase 2 = 0 skips it. finetune_learning_rate defaults to
+    learning_rate / 10. Neither unfreeze_top nor unfreeze_from: the whole backbone (but its
+    BatchNorm) trains in phase 2. exports: any of "savedmodel", "tflite-float32",
+    "tflite-float16", "tflite-int8" (int8 calibrated on training images).
+    """
+    import keras
+
+    import zoo
+    from zoo.transfer import freeze as policy
+    from zoo.transfer.backbone import backbone as make_backbone, classifier
+    from zoo.transfer.specs import get_spec
+
+    keras.utils.set_random_seed(seed)
+    spec = get_spec(backbone)
+    if input_shape is None:
+        size = spec.default_size if not isinstance(data, (str, Path)) or not Path(
+            data).is_dir() else min(spec.default_size, 160)
+        input_shape = (size, size, 3)
+    input_shape = tuple(input_shape)
+    data = _load_data(data, input_shape, seed)
+    if out is not None:
+        out = Path(out)
+        if (out / "model.keras").exists() and not overwrite:
+            raise FileExistsError(f"zoo.finetune: {str(out)!r} already holds a model; pass "
+                                  "overwrite=True (--overwrite) to replace it")
+    info = data.info
+    (x, y), (xv, yv), (xt, yt) = data.train, data.validation, data.test
+    x, xv, xt = (fit_images(a, input_shape) for a in (x, xv, xt))
+    num_classes = int(info["num_classes"])
+    input_range = tuple(info.get("value_range", (0.0, 1.0)))
+    from zoo.layers.preprocessing import range_problem
+
+    problem = range_problem(float(x.min()), float(x.max()), input_range)
+    if problem:
+        import warnings
+
+        warnings.warn(f"zoo.finetune: training images: {problem}", UserWarning, stacklevel=2)
+
+    base = make_backbone(backbone, input_shape=input_shape, weights=weights, trainable=False,
+                         input_range=input_range, alpha=alpha, minimalistic=minimalistic)
+    model = classifier(base, num_classes=num_classes, dropout=dropout,
+                       augmentation=augmentation_layers(augment, seed),
+                       name=f"{backbone}_finetuned")
+    weights_by_class = class_weights(y, num_classes, class_weight)
+
+    # phase 1: frozen backbone, new head
+    zoo.train.compile_model(model, learning_rate=learning_rate)
+    policy.freeze(model, verbose=bool(verbose))
+    phase1 = model.fit(x, y, batch_size=batch_size, epochs=epochs[0], validation_data=(xv, yv),
+                       class_weight=weights_by_class, verbose=verbose)
+    history = {"phase1": _floats(phase1.history)}
+    metrics = {"phase1": _evaluate(model, xv, yv, "val_")}
+
+    # phase 2: unfreeze the top, BatchNorm stays frozen, warm-up + cosine decay, early stop
+    if epochs[1]:
+        steps_per_epoch = -(-len(x) // batch_size)
+        peak = finetune_learning_rate or learning_rate / 10
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0, steps_per_epoch * epochs[1], warmup_target=peak,
+            warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
+        policy.unfreeze(model, top=unfreeze_top, from_block=unfreeze_from,
+                        learning_rate=schedule, verbose=bool(verbose))
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                             restore_best_weights=True)
+        phase2 = model.fit(x, y, batch_size=batch_size, epochs=epochs[1],
+                           validation_data=(xv, yv), class_weight=weights_by_class,
+                           callbacks=[stop], verbose=verbose)
+        history["phase2"] = _floats(phase2.history)
+        metrics["phase2"] = _evaluate(model, xv, yv, "val_")
+    metrics["test"] = _evaluate(model, xt, yt, "")
+    predicted = np.argmax(model.predict(xt, verbose=0), axis=-1)
+    confusion = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(confusion, (np.asarray(yt, np.int64), predicted), 1)
+
+    config = {"builder": "zoo.transfer.backbone.classifier",
+              "backbone": {"name": backbone, "input_shape": list(input_shape),
+                           "input_range": list(input_range), "alpha": alpha,
+                           "minimalistic": minimalistic, "weights": str(weights)},
+              "num_classes": num_classes, "dropout": dropout, "augment": list(augment or ()),
+              "training": {"epochs": list(epochs), "batch_size": batch_size,
+                           "learning_rate": learning_rate,
+                           "finetune_learning_rate": finetune_learning_rate or learning_rate / 10,
+                           "unfreeze_top": unfreeze_top, "unfreeze_from": unfreeze_from,
+                           "warmup_epochs": warmup_epochs, "patience": patience,
+                           "class_weight": weights_by_class, "seed": seed}}
+    result = FinetuneResult(model, out, metrics, history, confusion, {})
+    if out is not None:
+        _write_run(result, config, spec, info, x)
+        for kind in exports:
+            result.exports[kind] = _export(model, out, kind, x)
+    if verbose:
+        print(result.report())
+    return result
+
+
+def _floats(history):
+    return {k: [float(v) for v in values] for k, values in history.items()}
+
+
+def _evaluate(model, x, y, prefix):
+    values = model.evaluate(x, y, verbose=0, return_dict=True)
+    return {f"{prefix}{k}": float(v) for k, v in values.items()}
+
+
+def _export(model, out, kind, x):
+    if kind == "savedmodel":
+        from zoo.export.savedmodel import export_savedmodel
+
+        return str(export_savedmodel(model, out / "saved_model"))
+    if kind.startswith("tflite-"):
+        from zoo.export.tflite import export_tflite
+
+        preset = kind.split("-", 1)[1]
+        rng = np.random.default_rng(0)
+        sample = x[rng.permutation(len(x))[:200]]
+        return str(export_tflite(model, out / f"model_{preset}.tflite", preset=preset,
+                                 representative_data=sample))
+    raise ValueError(f"zoo.finetune: unknown export {kind!r}; use savedmodel, "
+                     "tflite-float32, tflite-float16 or tflite-int8")
+
+
+def _write_run(result, config, spec, info, x):
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from zoo.export.saving import save, write_text
+    from zoo.train.plots import plot_history
+
+    out = result.out
+    save(result.model, out / "model.keras")
+    write_text(out / "config.json", json.dumps(config, indent=1, default=str) + "\n")
+    metadata = {
+        "preprocessing": {"input_range": config["backbone"]["input_range"],
+                          "network_range": list(spec.input_range), "mean": spec.mean,
+                          "std": spec.std, "bgr": spec.bgr, "mode": spec.preprocessing,
+                          "input_shape": config["backbone"]["input_shape"]},
+        "dataset": {k: v for k, v in info.items() if k != "files"},
+        "train_examples": int(len(x)),
+        "metrics": result.metrics,
+        "confusion_matrix": result.confusion.tolist(),
+        "versions": {"zoo": zoo.__version__, "keras": keras.__version__,
+                     "tensorflow": tf.__version__, "python": platform.python_version()},
+    }
+    write_text(out / "metadata.json", json.dumps(metadata, indent=1, default=str) + "\n")
+    write_text(out / "history.json", json.dumps(result.history, indent=1) + "\n")
+    for phase, hist in result.history.items():
+        plot_history(hist, out / f"curves_{phase}.png", title=phase)
+    plot_confusion(result.confusion, info.get("class_names"), out / "confusion_matrix.png")
+    write_text(out / "README.md", _model_card(config, metadata, result))
+
+
+def plot_confusion(confusion, class_names, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = len(confusion)
+    names = class_names or [str(i) for i in range(k)]
+    fig, ax = plt.subplots(figsize=(1 + 0.5 * k + 2, 1 + 0.5 * k + 1))
+    ax.imshow(confusion, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, int(confusion[i, j]), ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(k), names, rotation=45, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _model_card(config, metadata, result):
+    b, t = config["backbone"], config["training"]
+    test = result.metrics["test"]
+    return "\n".join([
+        f"# {b['name']} fine-tuned on {metadata['dataset'].get('name')}",
+        "",
+        f"- backbone: `{b['name']}` (weights: {b['weights']}), input {tuple(b['input_shape'])},"
+        f" pixels in {tuple(b['input_range'])} (preprocessing is inside the model)",
+        f"- classes ({config['num_classes']}): {metadata['dataset'].get('class_names')}",
+        f"- training images: {metadata['train_examples']}; epochs (phase 1, phase 2): "
+        f"{t['epochs']}; learning rates {t['learning_rate']} / {t['finetune_learning_rate']}",
+        f"- test accuracy: {test.get('accuracy', float('nan')):.4f}, "
+        f"test loss: {test.get('loss', float('nan')):.4f}",
+        "",
+        "Files: `model.keras` (load with `zoo.load`, safe mode), `config.json` (how to rebuild),",
+        "`metadata.json` (preprocessing, data, metrics, versions), `history.json`,",
+        "`confusion_matrix.png`, `curves_phase*.png`, and exports if requested.",
+        "",
+        "```python",
+        "import zoo",
+        f"model = zoo.load({str(result.out)!r})",
+        "```",
+        "",
+    ])
