@@ -95,11 +95,16 @@ def cmd_train(args) -> int:
         out=args.out, overrides=_overrides(args, config),
         learning_rate=_given(args.learning_rate, training.get("learning_rate", 1e-3)),
         optimizer=training.get("optimizer", "adam"),
-        seed=args.seed, overwrite=args.overwrite,
+        seed=args.seed, overwrite=args.overwrite, resume=not args.no_resume,
         jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
     )
     print(f"\ntest: " + "  ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
     print(f"saved: {result.out}/model.keras, config.json, history.json, metrics.json, curves.png")
+    if result.stopped_at is not None:
+        epoch, step = result.stopped_at
+        print(f"zoo train: stopped early: the loss became non-finite at epoch {epoch + 1}, step "
+              f"{step + 1}; the saved model holds the last finite weights", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -170,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default 1e-3 (or --config's training value)")
     p.add_argument("--out", help="run folder (default: runs/NAME-TIMESTAMP)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
+    p.add_argument("--no-resume", action="store_true",
+                   help="start afresh even if --out holds an interrupted run (default: resume)")
     p.add_argument("--config", help="JSON hyperparameters: a run's config.json or a search's "
                                     "best.json")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -11,13 +11,25 @@ import types
 from zoo.train.checks import check_arrays
 from zoo.train.policy import jit_compile as resolve_jit_compile
 
-TASKS = ("classification", "regression", "language_model")
+TASKS = ("classification", "regression", "language_model", "autoencoder", "generative")
+# tasks whose targets come from the model, not the data's labels: an autoencoder's targets are
+# its inputs; a "generative" model trains itself (its own train_step) and compiles itself
+# through its `zoo_compile(optimizer=, learning_rate=, jit_compile=)` method
+SELF_SUPERVISED_TASKS = ("autoencoder", "generative")
 
 
 def _ends_with(model, activation_name: str) -> bool:
     layer = model.layers[-1] if model.layers else None
     activation = getattr(layer, "activation", None)
     return getattr(activation, "__name__", None) == activation_name
+
+
+def _output_activation(model):
+    """The activation name of the layer that produces `model`'s output (into sub-models)."""
+    layer = model
+    while getattr(layer, "layers", None):
+        layer = layer.layers[-1]
+    return getattr(getattr(layer, "activation", None), "__name__", None)
 
 
 def loss_and_metrics(model, task: str):
@@ -28,6 +40,12 @@ def loss_and_metrics(model, task: str):
         raise ValueError(f"zoo.train: task must be one of {TASKS}, got {task!r}")
     if task == "regression":
         return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    if task == "autoencoder":  # pixels in [0, 1] behind a sigmoid: Bernoulli likelihood
+        loss = (keras.losses.BinaryCrossentropy() if _output_activation(model) == "sigmoid"
+                else keras.losses.MeanSquaredError())
+        return loss, [keras.metrics.MeanSquaredError(name="mse")]
+    if task == "generative":
+        raise ValueError("zoo.train: a generative model defines its own losses (zoo_compile)")
     if model.output_shape[-1] == 1:
         from_logits = not _ends_with(model, "sigmoid")
         return (keras.losses.BinaryCrossentropy(from_logits=from_logits),
@@ -57,6 +75,12 @@ def compile_model(model, *, task="classification", optimizer="adam", learning_ra
     """
     import keras
 
+    if task == "generative":
+        if not hasattr(model, "zoo_compile"):
+            raise ValueError(f"zoo.train: task 'generative' needs a model with its own "
+                             f"zoo_compile(); {model.name!r} has none")
+        return model.zoo_compile(optimizer=optimizer, learning_rate=learning_rate,
+                                 jit_compile=resolve_jit_compile(jit_compile), **compile_kwargs)
     loss, metrics = loss_and_metrics(model, task)
     if clipnorm == "auto":
         clipnorm = DEFAULT_CLIPNORM.get(task)
@@ -71,15 +95,20 @@ def compile_model(model, *, task="classification", optimizer="adam", learning_ra
     return model
 
 
-def _as_fit_args(split, batch_size):
-    """(x, y, batch_size) for model.fit from a NumPy (x, y) pair or a batched dataset."""
+def _as_fit_args(split, batch_size, task=None):
+    """(x, y, batch_size) for model.fit from a NumPy (x, y) pair or a batched dataset.
+
+    For task "autoencoder" the targets are the inputs."""
     if isinstance(split, tuple):
-        return split[0], split[1], batch_size
+        return split[0], split[0] if task == "autoencoder" else split[1], batch_size
+    if task == "autoencoder":
+        split = split.map(lambda x, *_: (x, x))
     return split, None, None
 
 
 def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
-        learning_rate=1e-3, jit_compile="auto", callbacks=None, verbose="auto", compile=True):
+        learning_rate=1e-3, jit_compile="auto", callbacks=None, verbose="auto", compile=True,
+        initial_epoch=0):
     """Train `model` on `data` (a `zoo.data.Splits`, or a dataset name) and return the History.
 
     The model is compiled for the data's task unless `compile=False` (then it must already be).
@@ -88,22 +117,29 @@ def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
         import zoo.data
 
         data = zoo.data.load(data, as_numpy=True)
-    task = task or data.info["task"]
+    # a model that knows its own task (`zoo_task`: an autoencoder, a GAN) keeps it on any data
+    task = task or getattr(model, "zoo_task", None) or data.info["task"]
     if compile:
         compile_model(model, task=task, optimizer=optimizer, learning_rate=learning_rate,
                       jit_compile=jit_compile)
-    x, y, bs = _as_fit_args(data.train, batch_size)
-    check_arrays(model, x, y, task=task)
+    x, y, bs = _as_fit_args(data.train, batch_size, task)
+    if task != "generative":  # a generative model's inputs (noise) are not its data
+        check_arrays(model, x, y, task=task)
     validation = data.validation
     if isinstance(validation, tuple):
-        validation = (validation[0], validation[1])
+        validation = _as_fit_args(validation, batch_size, task)[:2]
+    elif task == "autoencoder" and validation is not None:
+        validation = _as_fit_args(validation, batch_size, task)[0]
     return model.fit(x, y, batch_size=bs, epochs=epochs, validation_data=validation,
-                     callbacks=callbacks, verbose=verbose)
+                     callbacks=callbacks, verbose=verbose, initial_epoch=initial_epoch)
 
 
-def evaluate(model, data, *, split="test", batch_size=256, verbose=0) -> dict:
-    """The compiled metrics of `model` on one split of `data`, as {name: float}."""
-    x, y, bs = _as_fit_args(getattr(data, split), batch_size)
+def evaluate(model, data, *, split="test", batch_size=256, verbose=0, task=None) -> dict:
+    """The compiled metrics of `model` on one split of `data`, as {name: float}.
+
+    Pass the model's `task` when its targets are not the data's labels ("autoencoder")."""
+    x, y, bs = _as_fit_args(getattr(data, split), batch_size,
+                            task or getattr(model, "zoo_task", None))
     result = model.evaluate(x, y, batch_size=bs, verbose=verbose, return_dict=True)
     return {k: float(v) for k, v in result.items()}
 

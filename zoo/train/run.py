@@ -1,14 +1,16 @@
 """One training run from names to files: data -> zoo.build -> fit -> evaluate -> save.
 
-Used by `zoo train` and the recipes. A run folder holds `model.keras`, `config.json` (the
-hyperparameters: `zoo train NAME --config config.json` rebuilds the same model), `history.json`,
-`metrics.json` and `curves.png`.
+Used by `zoo train` and the recipes. A run folder holds `model.keras` (the last epoch's),
+`best.keras` (the best by validation loss), `config.json` (the hyperparameters:
+`zoo train NAME --config config.json` rebuilds the same model), `history.json`, `metrics.json`
+and `curves.png`; while a run is unfinished, `.resume/` holds what it needs to continue.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +22,7 @@ class RunResult:
     history: dict
     metrics: dict
     config: dict
+    stopped_at: tuple | None = None  # (epoch, step) where a non-finite loss stopped training
 
 
 def fit_to_data(entry, info: dict, overrides: dict) -> dict:
@@ -44,12 +47,15 @@ def default_out(name: str, root="runs") -> Path:
 
 def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=None,
         overrides: dict | None = None, learning_rate: float = 1e-3, optimizer="adam",
-        seed: int = 0,
-        overwrite: bool = False, jit_compile="auto", verbose="auto") -> RunResult:
+        seed: int = 0, overwrite: bool = False, resume: bool = True, jit_compile="auto",
+        verbose="auto") -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
     An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
-    run is never lost by a typo.
+    run is never lost by a typo. A run killed before it finished resumes from its last finished
+    epoch when started again with the same `out` (`resume=False` starts afresh): the model and
+    optimizer state are kept in `out/.resume/` after every epoch, written atomically. A loss that
+    turns NaN stops training with the last finite weights (see `metrics.json`'s "stopped").
     """
     import keras
 
@@ -57,6 +63,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     import zoo.data
     from zoo import registry, train
     from zoo.export.saving import save, write_text
+    from zoo.train.callbacks import AtomicModelCheckpoint, NaNGuard, ResumeState
     from zoo.train.plots import plot_history
 
     entry = registry.get(name)
@@ -79,23 +86,54 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     keras.utils.set_random_seed(seed)
     splits = zoo.data.load(data, seed=seed, as_numpy=True) if isinstance(data, str) else data
     config = fit_to_data(entry, splits.info, overrides)
-    model = zoo.build(name, **config)
-    history = train.fit(model, splits, epochs=epochs, batch_size=batch_size,
-                        optimizer=optimizer, learning_rate=learning_rate,
-                        jit_compile=jit_compile, verbose=verbose)
+    resume_dir = out / ".resume"
+    if overwrite or not resume:
+        shutil.rmtree(resume_dir, ignore_errors=True)
+    state = ResumeState.read(resume_dir)
+    if state is not None and state.get("config") != _jsonable(config):
+        raise ValueError(
+            f"zoo train: {str(out)!r} holds an interrupted run with other hyperparameters "
+            f"({state.get('config')}); resume it with the same arguments, or pass --overwrite "
+            "(or --no-resume) to start afresh")
+    if state is not None:
+        # an interrupted run of this folder: continue from its last finished epoch
+        model = zoo.load(resume_dir / "model.keras")
+        train.compile_model(model, task=entry.task, optimizer=model.optimizer,
+                            jit_compile=jit_compile)
+        print(f"zoo train: resuming {name} in {str(out)!r} after epoch "
+              f"{state['epochs_done']}/{epochs}", flush=True)
+    else:
+        model = zoo.build(name, **config)
+        train.compile_model(model, task=entry.task, optimizer=optimizer,
+                            learning_rate=learning_rate, jit_compile=jit_compile)
+    epochs_done = state["epochs_done"] if state else 0
+    guard = NaNGuard()
+    keeper = ResumeState(resume_dir, history=state["history"] if state else None,
+                         epochs_done=epochs_done, extra={"config": _jsonable(config)})
+    if epochs_done < epochs:
+        train.fit(model, splits, epochs=epochs, batch_size=batch_size, compile=False,
+                  initial_epoch=epochs_done, verbose=verbose,
+                  callbacks=[guard, keeper, AtomicModelCheckpoint(out / "best.keras")])
     metrics = train.evaluate(model, splits, split="test")
 
     out.mkdir(parents=True, exist_ok=True)
     save(model, out / "model.keras")
-    hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    hist = keeper.history
     dataset_name = data if isinstance(data, str) else splits.info.get("name")
     write_text(out / "config.json", json.dumps(_jsonable(config), indent=2) + "\n")
     write_text(out / "history.json", json.dumps(hist, indent=2) + "\n")
+    stopped = None if guard.stopped_at is None else {
+        "reason": "non-finite loss", "epoch": guard.stopped_at[0] + 1,
+        "step": guard.stopped_at[1] + 1}
     write_text(out / "metrics.json", json.dumps(
         {"model": name, "data": dataset_name, "epochs": epochs, "batch_size": batch_size,
-         "seed": seed, "test": metrics}, indent=2) + "\n")
-    plot_history(hist, out / "curves.png", title=f"{name} on {dataset_name}")
-    return RunResult(model=model, out=out, history=hist, metrics=metrics, config=config)
+         "seed": seed, "test": metrics, "stopped": stopped}, indent=2) + "\n")
+    if hist:
+        plot_history(hist, out / "curves.png", title=f"{name} on {dataset_name}")
+    if guard.stopped_at is None:
+        shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
+    return RunResult(model=model, out=out, history=hist, metrics=metrics, config=config,
+                     stopped_at=guard.stopped_at)
 
 
 def _jsonable(config: dict) -> dict:

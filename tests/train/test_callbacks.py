@@ -1,0 +1,83 @@
+"""Runs lose nothing: a killed `zoo train` resumes (twice, in two different epochs, with the
+epoch counter never going back), and a loss that turns NaN stops with finite weights kept."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import zoo
+from zoo import cli
+from zoo.train.run import run
+
+
+def _epochs_done(out):
+    try:
+        return json.loads((out / ".resume" / "state.json").read_text())["epochs_done"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return 0
+
+
+def test_train_killed_twice_resumes_and_finishes(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "zoo", "train", "mlp", "--epochs", "4", "--batch-size", "8",
+               "--set", "hidden_units=(384, 384)", "--out", str(out)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    seen, outputs = [], []
+    for kill_after in (1, 2):  # two kills, in two different epochs
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 180
+        while _epochs_done(out) < kill_after and time.time() < deadline:
+            assert proc.poll() is None, proc.stdout.read()[-2000:]
+            seen.append(_epochs_done(out))
+            time.sleep(0.05)
+        time.sleep(0.3)  # into the next epoch
+        proc.send_signal(signal.SIGKILL)
+        outputs.append(proc.communicate()[0])
+        seen.append(_epochs_done(out))
+    assert seen == sorted(seen), f"the epoch counter went back: {seen}"
+    assert "resuming mlp" in outputs[1]
+
+    final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
+    done_before = seen[-1]
+    assert f"resuming mlp in {str(out)!r} after epoch {done_before}/4" in final.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 4 and len(history["val_loss"]) == 4
+    assert not (out / ".resume").exists()
+    assert zoo.load(out).name == "mlp" and zoo.load(out / "best.keras").name == "mlp"
+
+
+def test_changed_hyperparameters_do_not_resume_silently(tmp_path):
+    out = tmp_path / "run"
+    state = out / ".resume"
+    state.mkdir(parents=True)
+    zoo.save(zoo.build("mlp", hidden_units=(8,)), state / "model.keras")
+    (state / "state.json").write_text(json.dumps(
+        {"config": {"hidden_units": [8]}, "epochs_done": 1, "history": {}}))
+    try:
+        run("mlp", epochs=2, out=out, overrides={"hidden_units": (16,)}, verbose=0)
+    except ValueError as err:
+        assert "interrupted run with other hyperparameters" in str(err)
+    else:
+        raise AssertionError("resumed a run with different hyperparameters")
+    result = run("mlp", epochs=1, out=out, overrides={"hidden_units": (16,)}, verbose=0,
+                 resume=False)
+    assert result.stopped_at is None and len(result.history["loss"]) == 1
+
+
+def test_nan_loss_stops_and_keeps_the_last_finite_weights(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = cli.main(["train", "mlp", "--epochs", "3", "--learning-rate", "1e30", "--out", str(out)])
+    assert rc == 1
+    captured = capsys.readouterr()
+    assert "loss became" in captured.out and "last finite weights" in captured.err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stopped"]["reason"] == "non-finite loss" and metrics["stopped"]["step"] >= 1
+    for w in zoo.load(out).get_weights():
+        assert np.all(np.isfinite(w))
