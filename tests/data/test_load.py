@@ -8,7 +8,8 @@ from zoo.data import digits, list_datasets, load, shapes
 
 
 def test_list_datasets_is_sorted_loader_names():
-    assert list_datasets() == ["digits", "image_folder", "sequences", "shapes", "text", "tfds"]
+    assert list_datasets() == ["digits", "image_folder", "seq2seq", "sequences", "shapes", "text",
+                               "tfds"]
 
 
 def test_load_by_name_equals_calling_the_loader():

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from zoo.data.corpus import text
 from zoo.data.folders import image_folder
 from zoo.data.images import digits, shapes
+from zoo.data.seq2seq import seq2seq
 from zoo.data.sequence_tasks import sequences
 from zoo.data.splits import Splits
 from zoo.data.tfds_loader import tfds
@@ -16,13 +17,14 @@ from zoo.data.tfds_loader import tfds
 LOADERS: dict[str, Callable[..., Splits]] = {
     "digits": digits,
     "image_folder": image_folder,
+    "seq2seq": seq2seq,
     "sequences": sequences,
     "shapes": shapes,
     "text": text,
     "tfds": tfds,
 }
 # "<loader>:<value>" shorthand: the keyword argument the value fills.
-SHORTHAND = {"sequences": "task", "text": "task", "tfds": "name"}
+SHORTHAND = {"seq2seq": "task", "sequences": "task", "text": "task", "tfds": "name"}
 
 
 def list_datasets() -> list[str]:

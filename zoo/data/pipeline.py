@@ -36,7 +36,7 @@ def to_tf(
         dataset = tf.data.Dataset.from_tensor_slices((x, y))
         if shuffle and split_name == "train":
             # A buffer as large as the split gives a uniform shuffle; the arrays are in memory.
-            dataset = dataset.shuffle(max(len(x), 1), seed=seed, reshuffle_each_iteration=True)
+            dataset = dataset.shuffle(max(len(y), 1), seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
         converted[split_name] = dataset.prefetch(tf.data.AUTOTUNE)
     return Splits(**converted, info=dict(splits.info))

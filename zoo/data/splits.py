@@ -55,9 +55,9 @@ class Splits:
                     f"Splits: {split_name} must be a tuple (x, y), got a tuple of {len(split)}"
                 )
             x, y = split
-            if len(x) != len(y):
+            if num_examples(x) != len(y):
                 raise ValueError(
-                    f"Splits: {split_name} has {len(x)} inputs but {len(y)} targets"
+                    f"Splits: {split_name} has {num_examples(x)} inputs but {len(y)} targets"
                 )
 
     @property
@@ -91,10 +91,16 @@ class Splits:
         return f"Splits({', '.join(parts)})"
 
 
+def num_examples(x) -> int:
+    """Rows of `x`: an array, or a tuple of arrays (a model with several inputs, e.g. seq2seq)."""
+    return len(x[0]) if isinstance(x, tuple) else len(x)
+
+
 def _describe(split) -> str:
     if isinstance(split, tuple):
         x, y = split
-        return f"x{tuple(x.shape)}:{x.dtype} y{tuple(y.shape)}:{y.dtype}"
+        xs = "".join(f"{tuple(a.shape)}:{a.dtype}" for a in (x if isinstance(x, tuple) else (x,)))
+        return f"x{xs} y{tuple(y.shape)}:{y.dtype}"
     return type(split).__name__
 
 
