@@ -42,6 +42,19 @@ def example_targets(model, entry, n=BATCH, seed=1):
     return rng.integers(0, classes, size=out_shape[:-1]).astype("int32")
 
 
+def example_training_data(model, entry, n=BATCH, seed=2):
+    """(x, y) a generative model trains on: images of the entry's `input_shape` in [0, 1] (its
+    inputs may be noise) and class labels for a conditional model."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, size=(n,) + _concrete(entry.input_shape)).astype("float32")
+    classes = int(entry.defaults.get("num_labels") or 10)
+    return x, rng.integers(0, classes, size=(n,)).astype("int32")
+
+
+def weights_changed(before, model) -> bool:
+    return any(not np.array_equal(a, np.asarray(b)) for a, b in zip(before, model.get_weights()))
+
+
 def build_default(name):
     entry = registry.get(name)
     return entry, zoo.build(name)

@@ -135,8 +135,9 @@ class VAE(_Composite, keras.Model):
 
     def zoo_compile(self, *, optimizer="adam", learning_rate=1e-3, jit_compile="auto",
                     **compile_kwargs):
-        self.compile(optimizer=_make_optimizer(optimizer, learning_rate),
-                     jit_compile=jit_compile, **compile_kwargs)
+        if isinstance(optimizer, str):
+            optimizer = _make_optimizer(optimizer, learning_rate)
+        self.compile(optimizer=optimizer, jit_compile=jit_compile, **compile_kwargs)
         return self
 
     def _elbo_terms(self, x, *, training, seed=None):
@@ -289,6 +290,11 @@ class GAN(_Composite, keras.Model):
     def zoo_compile(self, *, optimizer="adam", learning_rate=2e-4, jit_compile="auto",
                     **compile_kwargs):
         """Compile with one optimizer of kind `optimizer` for each network."""
+        if isinstance(optimizer, OptimizerPair):  # a resumed run keeps both optimizers' state
+            self.compile(discriminator_optimizer=optimizer.discriminator_optimizer,
+                         generator_optimizer=optimizer.generator_optimizer,
+                         jit_compile=jit_compile, **compile_kwargs)
+            return self
         adam = self._adam_config()
         self.compile(discriminator_optimizer=_make_optimizer(optimizer, learning_rate, **adam),
                      generator_optimizer=_make_optimizer(optimizer, learning_rate, **adam),
