@@ -150,6 +150,21 @@ def cmd_tune(args) -> int:
     return 0
 
 
+def cmd_finetune(args) -> int:
+    from zoo.transfer.finetune import finetune
+
+    input_shape = (args.image_size, args.image_size, 3) if args.image_size else None
+    result = finetune(args.backbone, args.data, out=args.out, input_shape=input_shape,
+                      weights=args.weights, epochs=(args.epochs, args.finetune_epochs),
+                      batch_size=args.batch_size, learning_rate=args.learning_rate,
+                      unfreeze_top=args.unfreeze_top, unfreeze_from=args.unfreeze_from,
+                      augment=() if args.no_augment else ("translate", "zoom"),
+                      exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
+                      verbose=2)
+    print(f"saved: {result.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zoo", description="Keras model zoo: list, inspect, train and tune models.")
@@ -206,6 +221,30 @@ def build_parser() -> argparse.ArgumentParser:
                         "unless the network is trusted)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser("finetune", help="fine-tune a pretrained backbone on an image folder or "
+                                        "dataset; save the run (model, card, exports)")
+    p.add_argument("--backbone", default="zoo_mobilenet_shapes",
+                   help="zoo_mobilenet_shapes (offline), mobilenet_v2, mobilenet_v3_small, ...")
+    p.add_argument("--data", required=True, help="image folder (a sub-folder per class) or a "
+                                                 "dataset name (shapes, digits)")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--weights", default="default",
+                   help="default, imagenet, none, a .weights.h5 file or a zoo backbone name")
+    p.add_argument("--image-size", type=int, help="input size (default: the backbone's)")
+    p.add_argument("--epochs", type=int, default=5, help="phase 1 (frozen backbone) epochs")
+    p.add_argument("--finetune-epochs", type=int, default=10, help="phase 2 epochs (0: skip)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")
+    p.add_argument("--unfreeze-from", help="phase 2: unfreeze from this block, e.g. block_13")
+    p.add_argument("--no-augment", action="store_true", help="no augmentation layers")
+    p.add_argument("--export", action="append",
+                   choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8"),
+                   help="also export (repeatable)")
+    p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_finetune)
     return parser
 
 

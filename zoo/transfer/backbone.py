@@ -80,6 +80,8 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
                              f"{input_shape[:2]}; available: {sorted(layer_names)}")
         outputs = {f"P{level}": model.get_layer(layer_names[f"P{level}"]).output
                    for level in features}
+    elif len(net.shape) == 2:
+        pass  # zoo's own backbones end in their global average pool
     elif pooling == "avg":
         outputs = keras.layers.GlobalAveragePooling2D(name="avg_pool")(net)
     elif pooling == "max":
@@ -132,8 +134,8 @@ def _zoo_network(name, input_shape, weights, x):
 
 def _rewire(model, x):
     """Apply `model`'s layers (shared, with their weights) to tensor `x`, flat, no nesting."""
-    cloned = keras.models.clone_model(model, input_tensors=x, clone_function=lambda layer: layer)
-    return cloned.output
+    # Functional's own graph walk, calling each (shared) layer on the new tensors
+    return model._run_through_graph(x, operation_fn=lambda layer: layer)
 
 
 def _weights_path(weights):

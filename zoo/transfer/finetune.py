@@ -124,12 +124,13 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
     import keras
 
     import zoo
-    from zoo.transfer import freeze as policy
+    from zoo.transfer.freeze import freeze, unfreeze
     from zoo.transfer.backbone import backbone as make_backbone, classifier
     from zoo.transfer.specs import get_spec
 
     keras.utils.set_random_seed(seed)
     spec = get_spec(backbone)
+    weights = None if isinstance(weights, str) and weights.lower() == "none" else weights
     if input_shape is None:
         size = spec.default_size if not isinstance(data, (str, Path)) or not Path(
             data).is_dir() else min(spec.default_size, 160)
@@ -163,7 +164,7 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
 
     # phase 1: frozen backbone, new head
     zoo.train.compile_model(model, learning_rate=learning_rate)
-    policy.freeze(model, verbose=bool(verbose))
+    freeze(model, verbose=bool(verbose))
     phase1 = model.fit(x, y, batch_size=batch_size, epochs=epochs[0], validation_data=(xv, yv),
                        class_weight=weights_by_class, verbose=verbose)
     history = {"phase1": _floats(phase1.history)}
@@ -176,7 +177,7 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, steps_per_epoch * epochs[1], warmup_target=peak,
             warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
-        policy.unfreeze(model, top=unfreeze_top, from_block=unfreeze_from,
+        unfreeze(model, top=unfreeze_top, from_block=unfreeze_from,
                         learning_rate=schedule, verbose=bool(verbose))
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                              restore_best_weights=True)

@@ -1,0 +1,107 @@
+"""zoo.backbone: preprocessing inside the model, specs, multi-scale features, the instant
+offline "imagenet" error, and sha256-checked shipped weights."""
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.transfer import specs
+from zoo.transfer.backbone import feature_layers
+
+
+def test_imagenet_offline_fails_fast_naming_file_url_and_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("ZOO_ALLOW_DOWNLOAD", raising=False)
+    start = time.perf_counter()
+    with pytest.raises(specs.WeightsNotFoundError) as err:
+        zoo.backbone("mobilenet_v2", input_shape=(96, 96, 3), weights="imagenet", alpha=0.35)
+    assert time.perf_counter() - start < 5
+    message = str(err.value)
+    file = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5"
+    assert file in message
+    assert f"https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/{file}" \
+        in message
+    assert str(tmp_path / "models") in message
+
+
+def test_imagenet_uses_a_cached_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    file, _ = specs.imagenet_file("mobilenet_v3_small", size=224, alpha=1.0)
+    assert file == "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / file).write_bytes(b"")
+    assert specs.find_imagenet_weights("mobilenet_v3_small", size=224) == \
+        tmp_path / "models" / file
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v3_small", "resnet50"])
+def test_preprocessing_matches_keras_applications(name):
+    """[0, 1] inputs through zoo's layer equal [0, 255] inputs through keras' preprocess_input."""
+    import keras
+
+    module = {"mobilenet_v2": keras.applications.mobilenet_v2,
+              "mobilenet_v3_small": keras.applications.mobilenet_v3,
+              "resnet50": keras.applications.resnet50}[name]
+    model = zoo.backbone(name, input_shape=(32, 32, 3), weights=None)
+    layer = model.get_layer("preprocessing")
+    x = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype("float32")
+    ours = np.asarray(layer(x))
+    theirs = np.asarray(module.preprocess_input(x * 255.0))
+    if name == "mobilenet_v3_small":  # MobileNetV3 rescales inside: it wants [0, 255]
+        theirs = x * 255.0
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-3)
+
+
+def test_wrong_input_range_warns_on_first_call():
+    model = zoo.backbone("zoo_mobilenet_shapes", input_shape=(32, 32, 3))
+    x = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    with pytest.warns(UserWarning, match=r"input_range=\(0.0, 1.0\)"):
+        model(x)
+    assert "input_range" in zoo.transfer.check_input_range(model, x)
+    assert zoo.transfer.check_input_range(model, x / 255.0) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zoo.backbone("zoo_mobilenet_shapes")(x / 255.0)
+
+
+def test_multi_scale_features_by_stage_name():
+    model = zoo.backbone("mobilenet_v2", input_shape=(64, 64, 3), weights=None, alpha=0.35,
+                         features=[3, 4, 5])
+    outputs = model(np.zeros((1, 64, 64, 3), "float32"))
+    assert {k: tuple(v.shape[1:3]) for k, v in outputs.items()} == \
+        {"P3": (8, 8), "P4": (4, 4), "P5": (2, 2)}
+    resnet = zoo.backbone("resnet50", input_shape=(224, 224, 3), weights=None)
+    assert {k: v for k, v in feature_layers(resnet).items() if k in ("P3", "P4", "P5")} == \
+        {"P3": "conv3_block4_out", "P4": "conv4_block6_out", "P5": "conv5_block3_out"}
+
+
+def test_every_spec_builds_and_pools():
+    for name, spec in specs.SPECS.items():
+        if name == "resnet50":
+            continue  # built above
+        model = zoo.backbone(name, input_shape=(32, 32, 3),
+                             weights="default" if spec.application is None else None,
+                             pooling="avg")
+        assert len(model.output_shape) == 2, name
+        assert not model.trainable_weights  # trainable=False by default
+
+
+def test_shipped_weights_are_verified(tmp_path):
+    from zoo.transfer import pretrained
+
+    manifest = pretrained.read_manifest()
+    weights = pretrained.ZOO_PRETRAINED["zoo_mobilenet_shapes"]["weights"]
+    assert manifest[weights] == pretrained.sha256(pretrained.SAVED_MODELS / weights)
+    assert (pretrained.SAVED_MODELS / weights).stat().st_size < 3_000_000
+    (tmp_path / weights).write_bytes(b"tampered")
+    (tmp_path / "MANIFEST.sha256").write_text(f"{manifest[weights]}  {weights}\n")
+    with pytest.raises(ValueError, match="sha256"):
+        pretrained.verified_path(weights, folder=tmp_path)
+
+
+def test_unknown_backbone_suggests():
+    with pytest.raises(ValueError, match="mobilenet_v2"):
+        zoo.backbone("mobilenet_v22")
