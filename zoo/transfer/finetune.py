@@ -221,7 +221,24 @@ def _evaluate(model, x, y, prefix):
     return {f"{prefix}{k}": float(v) for k, v in values.items()}
 
 
+def inference_model(model):
+    """`model` without its augmentation layers (same weights): random ops such as
+    ImageProjectiveTransformV3 stay in a traced graph and TFLite has no kernel for them."""
+    import keras
+
+    if not any(layer.name.startswith("augment_") for layer in model.layers):
+        return model
+    inputs = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name)
+
+    def skip(layer):
+        return (lambda x, **kwargs: x) if layer.name.startswith("augment_") else layer
+
+    outputs = model._run_through_graph(inputs, operation_fn=skip)
+    return keras.Model(inputs, outputs, name=model.name)
+
+
 def _export(model, out, kind, x):
+    model = inference_model(model)
     if kind == "savedmodel":
         from zoo.export.savedmodel import export_savedmodel
 
