@@ -99,3 +99,19 @@ def test_conditional_sample_draws_the_requested_labels():
 def test_invalid_hyperparameters_are_named(bad, message):
     with pytest.raises(ValueError, match=message):
         zoo.build("dcgan", **bad)
+
+
+@pytest.mark.parametrize("name, pictures", [
+    ("dcgan", {"samples_epoch_001.png", "samples_epoch_002.png", "latent_walk.png"}),
+    ("vae", {"reconstructions.png", "prior_samples.png", "latent_walk.png"}),
+])
+def test_zoo_train_writes_picture_grids_and_loss_curves(name, pictures, tmp_path):
+    from zoo.train.run import run
+
+    result = run(name, epochs=2, out=tmp_path / name, verbose=0)
+    written = {p.name for p in (tmp_path / name).glob("*.png")}
+    assert pictures | {"curves.png"} <= written, written
+    losses = {"d_loss", "g_loss"} if name == "dcgan" else {"kl_loss", "reconstruction_loss"}
+    assert losses <= set(result.history) and losses <= set(result.metrics)
+    for png in pictures:
+        assert (tmp_path / name / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -226,3 +226,10 @@ def conv_vae(*, input_shape=(8, 8), filters=(16, 32), latent_dim=8, activation="
         conv_encoder(input_shape, filters, latent_dim, activation, heads=VAE_HEADS),
         conv_decoder(input_shape, filters, latent_dim, activation),
         beta=beta, seed=seed, name=name)
+
+
+def run_callbacks(model, splits, out) -> list:
+    """Callbacks `zoo train` adds for this family: PNG grids in the run folder."""
+    from zoo.train.generative import run_callbacks as _run_callbacks
+
+    return _run_callbacks(model, splits, out)

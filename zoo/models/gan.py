@@ -143,3 +143,10 @@ def dcgan(*, input_shape=(8, 8), filters=(64, 32), latent_dim=32, num_labels=Non
         dcgan_discriminator(input_shape, filters, num_labels, dropout),
         loss=loss, gradient_penalty=gradient_penalty,
         discriminator_steps=discriminator_steps, seed=seed, name=name)
+
+
+def run_callbacks(model, splits, out) -> list:
+    """Callbacks `zoo train` adds for this family: PNG grids in the run folder."""
+    from zoo.train.generative import run_callbacks as _run_callbacks
+
+    return _run_callbacks(model, splits, out)

@@ -9,6 +9,7 @@ and `curves.png`; while a run is unfinished, `.resume/` holds what it needs to c
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import shutil
 import time
@@ -110,10 +111,13 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     guard = NaNGuard()
     keeper = ResumeState(resume_dir, history=state["history"] if state else None,
                          epochs_done=epochs_done, extra={"config": _jsonable(config)})
+    # a family module may add callbacks: `run_callbacks(model, splits, out)` (e.g. PNG grids)
+    family_hook = getattr(importlib.import_module(entry.builder.__module__), "run_callbacks", None)
+    extra = list(family_hook(model, splits, out)) if family_hook else []
     if epochs_done < epochs:
         train.fit(model, splits, epochs=epochs, batch_size=batch_size, compile=False,
                   initial_epoch=epochs_done, verbose=verbose,
-                  callbacks=[guard, keeper, AtomicModelCheckpoint(out / "best.keras")])
+                  callbacks=[guard, keeper, AtomicModelCheckpoint(out / "best.keras"), *extra])
     metrics = train.evaluate(model, splits, split="test")
 
     out.mkdir(parents=True, exist_ok=True)
