@@ -218,11 +218,12 @@ def beam_search(model, prompt_ids, *, beam_width=4, max_new_tokens=20, end_id=No
                            max_new_tokens=max_new_tokens, end_id=end_id)
 
 
-def decode_sequence(model, source_ids, *, start_id=1, end_id=2, max_length=32, beam_width=1,
-                    use_cache=True):
+def decode_sequence(model, source_ids, *, start_id=1, end_id=2, padding_id=0, max_length=32,
+                    beam_width=1, use_cache=True):
     """Target ids a `transformer_seq2seq` model writes for each source row (B, S): greedy
     (`beam_width=1`) or beam search, from `start_id` until `end_id` (kept) or `max_length`
-    tokens. Returns a list of B int arrays. `use_cache=False` re-runs the whole model each step.
+    tokens; `padding_id` and `start_id` are never written. Returns a list of B int arrays.
+    `use_cache=False` re-runs the whole model each step.
 
     Example:
         >>> import zoo
@@ -233,6 +234,7 @@ def decode_sequence(model, source_ids, *, start_id=1, end_id=2, max_length=32, b
     from zoo.models.transformer import Seq2SeqDecoder
 
     source = np.asarray(source_ids, dtype="int32")
+    banned = [padding_id, start_id]  # a decoded <pad> would be masked if fed back: never emit it
     if source.ndim != 2:
         raise ValueError(f"decode_sequence: source_ids must be (batch, steps), got shape "
                          f"{source.shape}")
@@ -240,11 +242,13 @@ def decode_sequence(model, source_ids, *, start_id=1, end_id=2, max_length=32, b
         return [beam_search_ids(Seq2SeqDecoder(model, np.repeat(row[None], beam_width, 0),
                                                use_cache),
                                 [start_id], beam_width=beam_width, max_new_tokens=max_length,
-                                end_id=end_id) for row in source]
+                                end_id=end_id, banned=banned) for row in source]
     decoder = Seq2SeqDecoder(model, source, use_cache)
     probs = decoder.start(np.full((len(source), 1), start_id, dtype="int32"))
     tokens = np.zeros((len(source), 0), dtype="int32")
     for i in range(max_length):
+        probs = np.array(probs)
+        probs[:, banned] = -1.0
         token = np.argmax(probs, axis=-1).astype("int32")
         tokens = np.concatenate([tokens, token[:, None]], axis=1)
         if (tokens == end_id).any(axis=1).all() or i + 1 == max_length:

@@ -91,7 +91,9 @@ def _classifier_head(x, pooling, num_classes, dropout):
         return x
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     activation = "sigmoid" if num_classes == 1 else "softmax"
-    return keras.layers.Dense(num_classes, activation=activation, name="predictions")(x)
+    # zero-initialised (as in ViT): training starts from uniform predictions, loss = ln(classes)
+    return keras.layers.Dense(num_classes, activation=activation, kernel_initializer="zeros",
+                              name="predictions")(x)
 
 
 # --- encoder classifier ------------------------------------------------------------------------
@@ -195,7 +197,8 @@ def gpt(
                               mask_zero=False, name="")  # (B, T, D)
     x = apply_encoder(x, num_layers=num_layers, num_heads=num_heads, mlp_dim=mlp_dim,
                       dropout=dropout, norm_first=norm_first, causal=True)
-    outputs = keras.layers.Dense(vocab_size, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(vocab_size, activation="softmax", kernel_initializer="zeros",
+                                 name="predictions")(x)  # zero: starts at loss ln(V)
     return keras.Model(inputs, outputs, name=name)  # (B, T, V)
 
 
@@ -255,7 +258,8 @@ def transformer_seq2seq(
                                     name=f"decoder_block{i}")(x, context)
     if norm_first:
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_block_final_norm")(x)
-    outputs = keras.layers.Dense(vocab_size, activation="softmax", name="predictions")(x)
+    outputs = keras.layers.Dense(vocab_size, activation="softmax", kernel_initializer="zeros",
+                                 name="predictions")(x)
     return keras.Model([source, target], outputs, name=name)  # (B, T, V)
 
 
