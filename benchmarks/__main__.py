@@ -1,0 +1,66 @@
+"""Run the benchmarks side by side with their references and write the results.
+
+    python -m benchmarks                      # everything
+    python -m benchmarks --only overhead xla_policy --quick
+
+Prints one line per benchmark ending in its ratio (zoo / reference, higher is better), and writes
+benchmarks/results/<machine>.json (a list of records) and <machine>.md (the README's table).
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from benchmarks.harness import machine_name, versions  # noqa: E402
+from benchmarks.suite import SUITE  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def markdown(records, meta) -> str:
+    lines = [f"Machine `{meta['machine']}`; " + ", ".join(f"{k} {v}" for k, v in
+                                                         meta["versions"].items()), "",
+             "| benchmark | unit | zoo | reference | ratio | note |", "|---|---|---|---|---|---|"]
+    for r in records:
+        ref = "-" if r["reference"] is None else f"{r['reference']:.4g}"
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        lines.append(f"| {r['name']} | {r['unit']} | {r['zoo']:.4g} | {ref} | {ratio} | "
+                     f"{r['note']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(SUITE), help="run only these")
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repeats (smoke)")
+    parser.add_argument("--out", default=str(RESULTS), help="results folder")
+    args = parser.parse_args(argv)
+
+    from zoo.export.saving import write_text
+
+    records = []
+    for name in args.only or list(SUITE):
+        kwargs = {"repeats": 2} if args.quick else {}
+        if args.quick and name != "startup":
+            kwargs["steps"] = 5
+        for record in SUITE[name](**kwargs):
+            records.append(dataclasses.asdict(record))
+            ratio = "" if record.ratio is None else f"  ratio {record.ratio:.2f}"
+            ref = "" if record.reference is None else f" vs {record.reference:.4g}"
+            print(f"{record.name:<28} {record.zoo:10.4g}{ref} {record.unit}{ratio}", flush=True)
+    meta = {"machine": machine_name(), "versions": versions()}
+    out = Path(args.out)
+    write_text(out / f"{meta['machine']}.json",
+               json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+    write_text(out / f"{meta['machine']}.md", markdown(records, meta))
+    print(f"wrote {out / meta['machine']}.json and .md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The benchmarks: each returns Records (zoo's figure, its reference's, the ratio)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.harness import (Record, StepTimer, alternate, machine_name, median_of,
+                                random_batch)
+
+
+def _compile(model, loss, *, jit_compile, label_smoothing=None):
+    import keras
+
+    metrics = ["accuracy"] if "crossentropy" in loss else None
+    if loss == "binary_crossentropy" and label_smoothing:
+        loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
+    kwargs = {} if jit_compile == "keras-default" else {"jit_compile": jit_compile}
+    model.compile(optimizer="adam", loss=loss, metrics=metrics, **kwargs)
+    return model
+
+
+# --- 1. no overhead: zoo.build + zoo's compile policy vs the same architecture at Keras defaults
+OVERHEAD_CASES = {
+    # name: (zoo entry, overrides, input shape, classes, batch, integer inputs' vocabulary)
+    "mlp": ("mlp", {}, (8, 8), 10, 64, None),
+    "cnn": ("cnn", {"input_shape": (28, 28, 1)}, (28, 28, 1), 10, 64, None),
+    "rnn": ("rnn", {}, (64,), 5, 32, 99),
+}
+
+
+def _plain_keras_mlp():
+    """zoo's `mlp` at defaults, written in plain Keras (the reference)."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input((8, 8)), keras.layers.Flatten(),
+        keras.layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(128, activation="relu", kernel_initializer="he_normal"),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+
+
+def overhead(steps=50, repeats=5):
+    import keras
+
+    import zoo
+
+    records = []
+    for label, (name, overrides, shape, classes, batch, vocab) in OVERHEAD_CASES.items():
+        keras.utils.set_random_seed(0)
+        x = random_batch((batch * 4,) + shape, high=vocab, dtype="int32" if vocab else "float32")
+        y = np.random.default_rng(1).integers(0, classes, size=(batch * 4,))
+        ours = zoo.build(name, **overrides)
+        zoo.train.compile_model(ours, task="classification")
+        if label == "mlp":
+            ref, how = _plain_keras_mlp(), "written in plain Keras"
+        else:  # the identical graph, rebuilt by Keras itself
+            ref, how = keras.models.clone_model(zoo.build(name, **overrides)), "keras clone"
+        _compile(ref, "sparse_categorical_crossentropy", jit_compile="keras-default")
+        t_ours = StepTimer(ours, x, y, batch_size=batch, steps=steps)
+        t_ref = StepTimer(ref, x, y, batch_size=batch, steps=steps)
+        s_ours, s_ref = alternate(t_ours, t_ref, repeats=repeats)
+        records.append(Record(
+            name=f"overhead/{label}", unit="steps/s", zoo=1 / s_ours, reference=1 / s_ref,
+            ratio=s_ref / s_ours, machine=machine_name(),
+            note=f"zoo.build+zoo policy vs Keras defaults ({how}), batch {batch}",
+            extra={"compile_s": {"zoo": t_ours.compile_s, "reference": t_ref.compile_s}}))
+    return records
+
+
+# --- 2. published CPU anchors, built with zoo (context, not a ratio)
+def anchors(steps=50, repeats=5):
+    import keras
+
+    import zoo
+
+    cases = [
+        # keras issue #19953: 10 x [Dense(128, relu) + Dropout(0.1)] + Dense(1), 4 inputs, batch 500
+        ("anchor/keras19953_mlp", "11.9-12.4 ms/step on a 16-core EPYC (keras #19953)",
+         lambda: zoo.build("mlp", input_shape=(4,), num_classes=1, hidden_units=(128,) * 10,
+                           dropout=0.1), (4,), 2, 500, None, "binary_crossentropy"),
+        # keras.io MNIST convnet: Conv32-Pool-Conv64-Pool-Flatten-Dropout(0.5)-Dense(10), batch 128
+        ("anchor/mnist_convnet", "keras.io example; no published step time",
+         lambda: zoo.build("cnn", input_shape=(28, 28, 1), stackwise_filters=(32, 64),
+                           padding="valid", dense_units=(), dropout=0.5),
+         (28, 28, 1), 10, 128, None, "sparse_categorical_crossentropy"),
+        # keras.io IMDB: Embedding(20000, 128) - BiLSTM(64) x2 - Dense(1), maxlen 200, batch 32
+        ("anchor/imdb_bilstm", "keras.io example; no published step time",
+         lambda: zoo.build("rnn", input_shape=(200,), vocab_size=20000, embedding_dim=128,
+                           stackwise_units=(64, 64), bidirectional=True, num_classes=1),
+         (200,), 2, 32, 20000, "binary_crossentropy"),
+    ]
+    records = []
+    for name, published, make, shape, classes, batch, vocab, loss in cases:
+        keras.utils.set_random_seed(0)
+        model = make()
+        zoo.train.compile_model(model, task="classification",
+                                loss=keras.losses.BinaryCrossentropy(label_smoothing=0.1)
+                                if loss == "binary_crossentropy" else loss)
+        x = random_batch((batch * 2,) + shape, high=vocab, dtype="int32" if vocab else "float32")
+        y = np.random.default_rng(1).integers(0, classes, size=(batch * 2,))
+        if classes == 2:
+            y = y.astype("float32")[:, None]
+        timer = StepTimer(model, x, y, batch_size=batch, steps=steps)
+        ms = 1000 * median_of(timer, repeats=repeats)
+        records.append(Record(name=name, unit="ms/step", zoo=ms, reference=None, ratio=None,
+                              machine=machine_name(), note=f"published: {published}",
+                              extra={"compile_s": timer.compile_s}))
+    return records
+
+
+# --- 3. XLA policy: each family with jit on and off, and what zoo's policy picks
+def xla_policy(steps=30, repeats=3):
+    import keras
+
+    import zoo
+    from zoo.train.policy import jit_compile as policy
+
+    records = []
+    for label, (name, overrides, shape, classes, batch, vocab) in OVERHEAD_CASES.items():
+        keras.utils.set_random_seed(0)
+        x = random_batch((batch * 2,) + shape, high=vocab, dtype="int32" if vocab else "float32")
+        y = np.random.default_rng(1).integers(0, classes, size=(batch * 2,))
+        timers = {}
+        for jit in (True, False):
+            model = zoo.build(name, **overrides)
+            zoo.train.compile_model(model, task="classification", jit_compile=jit)
+            timers[jit] = StepTimer(model, x, y, batch_size=batch, steps=steps)
+        s_on, s_off = alternate(timers[True], timers[False], repeats=repeats)
+        pick = policy("auto")
+        s_pick, s_best = (s_on if pick else s_off), min(s_on, s_off)
+        records.append(Record(
+            name=f"xla_policy/{label}", unit="steps/s", zoo=1 / s_pick, reference=1 / s_best,
+            ratio=s_best / s_pick, machine=machine_name(),
+            note=f"XLA on {1 / s_on:.1f} vs off {1 / s_off:.1f} steps/s; policy picks "
+                 f"{'on' if pick else 'off'}",
+            extra={"xla_on_steps_s": 1 / s_on, "xla_off_steps_s": 1 / s_off,
+                   "compile_s": {"on": timers[True].compile_s,
+                                 "off": timers[False].compile_s}}))
+    return records
+
+
+# --- 4. near the machine's limit: MLP training FLOP/s over a large matmul's FLOP/s
+def roofline(steps=50, repeats=5):
+    import keras
+
+    import zoo
+    from zoo.models.flops import count_flops
+
+    n = 2048
+    a = keras.ops.convert_to_tensor(random_batch((n, n)))
+    b = keras.ops.convert_to_tensor(random_batch((n, n), seed=1))
+
+    def matmul():
+        start = time.perf_counter()
+        for _ in range(5):
+            c = keras.ops.matmul(a, b)
+        np.asarray(c)  # wait for the result (JAX dispatches asynchronously)
+        return (time.perf_counter() - start) / 5
+
+    matmul()
+    peak = 2 * n**3 / median_of(matmul, repeats=repeats)
+    batch = 512
+    model = zoo.build("mlp", input_shape=(256,), hidden_units=(1024, 1024, 1024), dropout=0.0)
+    zoo.train.compile_model(model, task="classification")
+    x = random_batch((batch * 2, 256))
+    y = np.random.default_rng(1).integers(0, 10, size=(batch * 2,))
+    timer = StepTimer(model, x, y, batch_size=batch, steps=steps)
+    step_s = median_of(timer, repeats=repeats)
+    train_flops = 3 * count_flops(model) * batch  # backward ~ 2x forward
+    achieved = train_flops / step_s
+    return [Record(name="roofline/mlp", unit="GFLOP/s", zoo=achieved / 1e9,
+                   reference=peak / 1e9, ratio=achieved / peak, machine=machine_name(),
+                   note=f"MLP 256-1024x3-10 at batch {batch} vs float32 {n}x{n} matmul")]
+
+
+# --- 8. start-up: the commands a user types first
+def startup(repeats=5):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    records = []
+    for label, cmd in (("zoo --help", [sys.executable, "-m", "zoo", "--help"]),
+                       ("zoo list", [sys.executable, "-m", "zoo", "list"]),
+                       ("import zoo", [sys.executable, "-c", "import zoo"]),
+                       ("python -c pass", [sys.executable, "-c", "pass"])):
+        def once():
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, check=True)
+            return time.perf_counter() - start
+
+        records.append(Record(name=f"startup/{label}", unit="s", zoo=median_of(once, repeats=repeats),
+                              reference=None, ratio=None, machine=machine_name()))
+    return records
+
+
+SUITE = {"overhead": overhead, "anchors": anchors, "xla_policy": xla_policy,
+         "roofline": roofline, "startup": startup}
