@@ -1,7 +1,7 @@
 """Pretrain zoo's own MobileNet-style backbone on the procedurally generated textured-shapes task
 and ship its weights under saved_models/ (updates MANIFEST.sha256).
 
-    python recipes/pretrain_shapes_backbone.py            # ~6 min on 2 CPU cores
+    python recipes/pretrain_shapes_backbone.py            # about 6 min on 2 CPU cores
 
 Source task: `zoo.transfer.source_task.textured_shapes` (7 shapes x 4 textures = 28 classes,
 32x32 RGB, random colours, sizes, positions, stripe periods, noise; 25% grey images).

@@ -3,8 +3,8 @@
 The registered entries build `zoo.backbone(...)` + `zoo.transfer.classifier(...)` at small,
 fast defaults (32x32 inputs, `weights=None`, narrow widths) so every model check stays quick;
 `zoo.backbone(name, weights="imagenet", ...)` is the user-facing way to get real weights.
-EfficientNet-B0/V2-B0 and ResNet50 are available through `zoo.backbone` but not registered
-(4-24 M parameters would slow the per-model checks). Keras is imported inside the builder.
+MobileNetV3-Large, EfficientNet-B0/V2-B0 and ResNet50 are available through `zoo.backbone`
+but not registered (3-24 M parameters would slow the per-model checks). Keras is imported inside the builder.
 """
 
 from zoo.registry import Choice, Float, Preset, register
@@ -30,10 +30,6 @@ BACKBONE_SEARCH_SPACE = {
             description="keras.applications MobileNetV3-Small (minimalistic) with zoo "
             "preprocessing and a new head.",
             backbone="mobilenet_v3_small", alpha=0.75, minimalistic=True),
-        "mobilenet_v3_large": Preset(
-            description="keras.applications MobileNetV3-Large (minimalistic) with zoo "
-            "preprocessing and a new head.",
-            backbone="mobilenet_v3_large", alpha=0.75, minimalistic=True),
         "zoo_mobilenet_shapes": Preset(
             description="zoo's own MobileNetV2-style backbone, pretrained offline on 28 "
             "textured-shape classes (saved_models/zoo_mobilenet_shapes.md), new head.",
