@@ -200,13 +200,14 @@ def test_every_transformer_builds_and_runs_under_jax():
 
 # --- learning ----------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_gpt_validation_perplexity_under_half_the_unigram_baseline():
-    """Two epochs of the default gpt (d_model 64, 2 layers) on 150k characters of standard-
-    library source. Measured: 11.2 vs unigram 26.3 (0.43); asserted: < 0.6 x unigram."""
-    data = zoo.data.load("text:lm", max_chars=150_000, seed=0, as_numpy=True)
+def test_gpt_validation_perplexity_under_0_6_of_the_unigram_baseline():
+    """Three epochs of the default gpt (d_model 64, 2 layers, dropout off) on text:lm (300k
+    characters of standard-library source). Measured after 2 epochs: 12.9 vs unigram 26.5
+    (0.49); asserted after 3: < 0.6 x unigram."""
+    data = zoo.data.load("text:lm", seed=0, as_numpy=True)
     vocab_size = data.info["vocab_size"]
     model = zoo.build("gpt", vocab_size=vocab_size, dropout=0.0)
-    history = zoo.train(model, data, epochs=2, learning_rate=3e-3, verbose=0)
+    history = zoo.train(model, data, epochs=3, learning_rate=3e-3, verbose=0)
     perplexity = history.history["val_perplexity"][-1]
     unigram = unigram_perplexity(data.train[1], data.validation[1], vocab_size)
     assert perplexity < 0.6 * unigram, f"perplexity {perplexity:.2f} vs unigram {unigram:.2f}"
@@ -218,8 +219,9 @@ def test_gpt_validation_perplexity_under_half_the_unigram_baseline():
 @pytest.mark.slow
 def test_seq2seq_reverses_digit_strings_with_exact_match_over_80_percent():
     """transformer_seq2seq (d_model 64, 2+2 layers) on seq2seq:reverse (3-8 digits), teacher
-    forcing; greedy decoding of the test split with the KV cache. Measured: see
-    EXACT_MATCH_MEASURED; asserted: > 0.8, and beam search (width 3) at least as good - 0.02."""
+    forcing, 8 epochs; greedy decoding of the 450 test strings with the KV cache. Measured:
+    0.907 exact match (beam width 3 on 60 of them: 0.90, greedy 0.90); asserted: > 0.8, and
+    beam search no worse than greedy - 0.02."""
     data = zoo.data.load("seq2seq:reverse", n=3000, seed=0, as_numpy=True)
     model = zoo.build("transformer_seq2seq", dropout=0.0)
     zoo.train(model, data, epochs=8, batch_size=64, learning_rate=3e-3, verbose=0)

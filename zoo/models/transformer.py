@@ -340,14 +340,32 @@ def _optional_layer(model, name):
     return next((layer for layer in model.layers if layer.name == name), None)
 
 
-def _probabilities(model, x):
-    """The final norm and softmax head on the last step of (B, T, D) -> (B, V) as NumPy."""
+def _last_step_probabilities(model, x):
+    """The final norm and softmax head on the last step of (B, T, D) -> (B, V)."""
     norm = (_optional_layer(model, "block_final_norm")
             or _optional_layer(model, "decoder_block_final_norm"))
     x = x[:, -1:, :]
     if norm is not None:
         x = norm(x)
-    return np.asarray(keras.ops.convert_to_numpy(model.get_layer("predictions")(x)))[:, -1]
+    return model.get_layer("predictions")(x)[:, -1]
+
+
+def _probabilities(model, x):
+    return np.asarray(keras.ops.convert_to_numpy(_last_step_probabilities(model, x)))
+
+
+def _compiled(function):
+    """`function` traced once into a graph on TensorFlow (one trace serves every cache length);
+    as it is on other backends, where each step runs op by op."""
+    if keras.backend.backend() != "tensorflow":
+        return function
+    compiled = getattr(function.__self__, "_compiled_step", None)
+    if compiled is None:
+        import tensorflow as tf
+
+        compiled = tf.function(function, reduce_retracing=True)
+        function.__self__._compiled_step = compiled
+    return compiled
 
 
 class KVCacheDecoder:
@@ -368,19 +386,28 @@ class KVCacheDecoder:
         self.max_length = self.position_embedding.max_length
         self.cache, self.length = None, 0
 
+    def _forward(self, ids, start, cache):
+        x = self.token_embedding(ids)
+        x = self.position_embedding(x, start=start)  # (B, T_new, D)
+        cache = list(cache)
+        for i, block in enumerate(self.blocks):
+            x, cache[i] = block.call_with_cache(x, cache[i])  # cache[i]: 2 x (B, nh, T, hs)
+        return _last_step_probabilities(self.model, x), cache
+
     def _run(self, ids):
         if self.length + ids.shape[1] > self.max_length and \
                 self.position_embedding.position == "learned":
             raise ValueError(f"KVCacheDecoder: {self.length + ids.shape[1]} tokens exceed the "
                              f"model's max_length={self.max_length}; decode without the cache "
                              "(use_cache=False) to slide a window")
-        x = self.token_embedding(keras.ops.convert_to_tensor(ids, "int32"))
-        x = self.position_embedding(x, start=self.length)  # (B, T_new, D)
-        cache = self.cache or [None] * len(self.blocks)
-        for i, block in enumerate(self.blocks):
-            x, cache[i] = block.call_with_cache(x, cache[i])  # cache[i]: 2 x (B, nh, T, hs)
-        self.cache, self.length = cache, self.length + ids.shape[1]
-        return _probabilities(self.model, x)
+        ids = keras.ops.convert_to_tensor(ids, "int32")
+        if self.cache is None:  # the prompt: run eagerly once
+            probs, self.cache = self._forward(ids, 0, [None] * len(self.blocks))
+        else:
+            start = keras.ops.convert_to_tensor(self.length, "int32")
+            probs, self.cache = _compiled(self._forward)(ids, start, self.cache)
+        self.length += ids.shape[1]
+        return np.asarray(keras.ops.convert_to_numpy(probs))
 
     def start(self, ids):
         self.cache, self.length = None, 0
