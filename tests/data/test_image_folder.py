@@ -86,3 +86,19 @@ def test_image_folder_errors_name_the_path(tmp_path):
                          np.zeros((8, 8, 3), np.uint8), scale=False)
     with pytest.raises(ValueError, match=f"{os.sep}empty_class' holds no images"):
         image_folder(tmp_path)
+
+
+def test_corrupt_images_are_named_or_skipped_with_a_count(folder):
+    root, _ = folder
+    broken = Path(root) / "circle" / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    empty = Path(root) / "star" / "empty.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"cannot decode image .*(broken\.png|empty\.jpg).*"
+                                         r"skip_corrupt=True"):
+        image_folder(root, image_size=16, as_numpy=True)
+    with pytest.warns(UserWarning, match=r"skipped 2 corrupt image\(s\) of 47"):
+        splits = image_folder(root, image_size=16, as_numpy=True, skip_corrupt=True)
+    assert sorted(os.path.basename(f) for f in splits.info["skipped"]) == ["broken.png",
+                                                                           "empty.jpg"]
+    assert sum(len(s[0]) for s in (splits.train, splits.validation, splits.test)) == 45

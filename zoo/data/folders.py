@@ -24,6 +24,7 @@ def image_folder(
     path: str | os.PathLike, *, image_size: int | tuple[int, int] = (160, 160),
     channels: int = 3, rescale: bool = False, validation_split: float = 0.15,
     test_split: float = 0.15, seed: int = 0, as_numpy: bool = False, batch_size: int = 32,
+    skip_corrupt: bool = False,
 ) -> Splits:
     """Images under `path/<class name>/...` (sub-folders searched too), split by file.
 
@@ -31,6 +32,10 @@ def image_folder(
     EfficientNet, ...) expect as they rescale inside; `rescale=True` gives [0, 1] for models
     trained from scratch. Every image is resized (bilinear) to `image_size`. The split is
     stratified by class and fixed by `seed`; `info["files"]` lists each split's files.
+
+    Every file is decoded once up front: an unreadable or corrupt image raises a ValueError that
+    names it (not a TensorFlow error half-way through an epoch), or, with `skip_corrupt=True`, is
+    left out with a warning that counts them (`info["skipped"]` lists them).
 
     Example:
         >>> # photos/cat/*.jpg, photos/dog/*.jpg
@@ -65,6 +70,7 @@ def image_folder(
             )
         files.extend(images)
         labels.extend([label] * len(images))
+    files, labels, skipped = _drop_corrupt(files, labels, skip_corrupt=skip_corrupt, owner=owner)
     labels = np.array(labels, dtype=np.int32)
     parts = split_indices(
         labels, validation_split=validation_split, test_split=test_split, seed=seed
@@ -88,6 +94,7 @@ def image_folder(
         "class_names": [entry.name for entry in class_dirs],
         "value_range": (0.0, 1.0) if rescale else (0.0, 255.0),
         "path": os.fspath(root),
+        "skipped": skipped,
         "files": {
             split_name: [files[index] for index in part]
             for split_name, part in zip(("train", "validation", "test"), parts)
@@ -107,3 +114,28 @@ def list_images(folder: Path) -> list[str]:
             if not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
         )
     return sorted(found)
+
+
+def _drop_corrupt(files, labels, *, skip_corrupt: bool, owner: str):
+    """(files, labels, skipped): decode each file once; corrupt ones raise or are dropped."""
+    import warnings
+
+    import tensorflow as tf
+
+    kept_files, kept_labels, skipped = [], [], []
+    for file, label in zip(files, labels):
+        try:
+            tf.io.decode_image(tf.io.read_file(file), expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
+            if not skip_corrupt:
+                raise ValueError(
+                    f"{owner}: cannot decode image {file!r} ({type(err).__name__}); remove it "
+                    "or pass skip_corrupt=True to leave corrupt images out") from None
+            skipped.append(file)
+            continue
+        kept_files.append(file)
+        kept_labels.append(label)
+    if skipped:
+        warnings.warn(f"{owner}: skipped {len(skipped)} corrupt image(s) of "
+                      f"{len(files)}, e.g. {skipped[0]!r}", stacklevel=3)
+    return kept_files, kept_labels, skipped
