@@ -61,3 +61,10 @@ def num_classes(model: str, value) -> None:
     """None (features only), 1 (a single sigmoid/linear output) or more classes."""
     if value is not None:
         integer(model, "num_classes", value, min_value=1)
+
+
+def seed(model: str, value) -> None:
+    """None (fresh randomness) or a non-negative int."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 0):
+        raise ValueError(f"{model}: seed must be None or an int >= 0, got {value!r}")

@@ -128,6 +128,7 @@ def autoencoder(*, input_shape=(8, 8), hidden_units=(128,), latent_dim=16, activ
     """
     input_shape = _check_common(name, input_shape, latent_dim, activation, noise_stddev)
     hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
+    _checks.seed(name, seed)
     from zoo.layers.generative import Autoencoder
 
     return Autoencoder(
@@ -160,6 +161,7 @@ def conv_autoencoder(*, input_shape=(8, 8), filters=(16, 32), latent_dim=16, act
     input_shape = _check_common(name, input_shape, latent_dim, activation, noise_stddev)
     filters = _checks.int_list(name, "filters", filters)
     _image_shape(name, input_shape, filters)
+    _checks.seed(name, seed)
     from zoo.layers.generative import Autoencoder
 
     return Autoencoder(
@@ -193,6 +195,7 @@ def vae(*, input_shape=(8, 8), hidden_units=(128,), latent_dim=8, activation="re
     input_shape = _check_common(name, input_shape, latent_dim, activation)
     hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
     _checks.number(name, "beta", beta, min_value=0.0)
+    _checks.seed(name, seed)
     from zoo.layers.generative import VAE
 
     return VAE(
@@ -220,6 +223,7 @@ def conv_vae(*, input_shape=(8, 8), filters=(16, 32), latent_dim=8, activation="
     filters = _checks.int_list(name, "filters", filters)
     _image_shape(name, input_shape, filters)
     _checks.number(name, "beta", beta, min_value=0.0)
+    _checks.seed(name, seed)
     from zoo.layers.generative import VAE
 
     return VAE(

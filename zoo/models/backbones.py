@@ -7,6 +7,7 @@ MobileNetV3-Large, EfficientNet-B0/V2-B0 and ResNet50 are available through `zoo
 but not registered (3-24 M parameters would slow the per-model checks). Keras is imported inside the builder.
 """
 
+from zoo.models import _checks
 from zoo.registry import Choice, Float, Preset, register
 
 BACKBONE_SEARCH_SPACE = {
@@ -65,10 +66,8 @@ def backbone_classifier(
     """
     from zoo.transfer.backbone import backbone as make_backbone, classifier
 
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
-        raise ValueError(f"{name}: num_classes must be an int >= 2, got {num_classes!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout!r}")
+    _checks.integer(name, "num_classes", num_classes, min_value=2)
+    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
     base = make_backbone(backbone, input_shape=input_shape, weights=weights,
                          trainable=trainable, alpha=alpha, minimalistic=minimalistic,
                          input_range=input_range)

@@ -136,6 +136,7 @@ def dcgan(*, input_shape=(8, 8), filters=(64, 32), latent_dim=32, num_labels=Non
     _checks.number(name, "gradient_penalty", gradient_penalty, min_value=0.0)
     _checks.integer(name, "discriminator_steps", discriminator_steps, min_value=1)
     _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    _checks.seed(name, seed)
     from zoo.layers.generative import GAN
 
     return GAN(

@@ -46,6 +46,7 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
         (None, 1, 1, 1280)
     """
     spec = get_spec(name)
+    _check_arguments(name, input_shape, weights, trainable, input_range, alpha, minimalistic)
     if pooling not in POOLINGS:
         raise ValueError(f"zoo.backbone: pooling must be one of {POOLINGS}, got {pooling!r}")
     if features is not None and pooling is not None:
@@ -138,6 +139,37 @@ def _rewire(model, x):
     return model._run_through_graph(x, operation_fn=lambda layer: layer)
 
 
+class WeightsFileNotFound(FileNotFoundError, ValueError):
+    """`weights=` names no shipped backbone and no existing file (also a bad-argument error)."""
+
+
+def _check_arguments(name, input_shape, weights, trainable, input_range, alpha, minimalistic):
+    import math
+    import os
+
+    from zoo.models import _checks
+
+    owner = f"zoo.backbone({name!r})"
+    if input_shape is not None:
+        _checks.shape(owner, "input_shape", input_shape, min_rank=3, max_rank=3)
+    _checks.choice(owner, "trainable", trainable, (False, True))
+    _checks.choice(owner, "minimalistic", minimalistic, (False, True))
+    if weights is not None and (not isinstance(weights, (str, os.PathLike))
+                                or not os.fspath(weights)):
+        raise ValueError(f"{owner}: weights must be 'default', 'imagenet', None, a zoo backbone "
+                         f"name or a .weights.h5 path, got {weights!r}")
+    ok = (isinstance(input_range, (tuple, list)) and len(input_range) == 2
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                  for v in input_range) and input_range[0] < input_range[1])
+    if not ok:
+        raise ValueError(f"{owner}: input_range must be (low, high) with finite low < high, "
+                         f"got {input_range!r}")
+    if alpha is not None:
+        _checks.number(owner, "alpha", alpha, min_value=1e-3)
+        if not math.isfinite(alpha):
+            raise ValueError(f"{owner}: alpha must be a finite number > 0, got {alpha!r}")
+
+
 def _weights_path(weights):
     from pathlib import Path
 
@@ -147,7 +179,7 @@ def _weights_path(weights):
         return pretrained.verified_path(pretrained.ZOO_PRETRAINED[weights]["weights"])
     path = Path(weights)
     if not path.is_file():
-        raise FileNotFoundError(f"zoo.backbone: weights must be 'imagenet', None, a zoo "
+        raise WeightsFileNotFound(f"zoo.backbone: weights must be 'imagenet', None, a zoo "
                                 f"backbone name or a weights file; no file at {str(path)!r}")
     if not str(path).endswith(".weights.h5"):
         raise ValueError(f"zoo.backbone: a weights file must end in .weights.h5 (weights only, "
