@@ -24,31 +24,35 @@ def _epochs_done(out):
 
 def test_train_killed_twice_resumes_and_finishes(tmp_path):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "zoo", "train", "mlp", "--epochs", "4", "--batch-size", "8",
+    command = [sys.executable, "-m", "zoo", "train", "mlp", "--epochs", "6", "--batch-size", "8",
                "--set", "hidden_units=(384, 384)", "--out", str(out)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    seen, outputs = [], []
-    for kill_after in (1, 2):  # two kills, in two different epochs
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    seen = []
+    for round_number in (1, 2):  # two kills, each after this process finished an epoch
         proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
+        if round_number == 2:  # wait until the second process has resumed
+            line = ""
+            while "resuming mlp" not in line:
+                line = proc.stdout.readline()
+                assert line or proc.poll() is None, "the second run ended without resuming"
+        start = _epochs_done(out)
         deadline = time.time() + 180
-        while _epochs_done(out) < kill_after and time.time() < deadline:
-            assert proc.poll() is None, proc.stdout.read()[-2000:]
+        while _epochs_done(out) <= start and time.time() < deadline:
+            assert proc.poll() is None, "the run finished before it could be killed"
             seen.append(_epochs_done(out))
             time.sleep(0.05)
-        time.sleep(0.3)  # into the next epoch
         proc.send_signal(signal.SIGKILL)
-        outputs.append(proc.communicate()[0])
+        proc.wait()
         seen.append(_epochs_done(out))
     assert seen == sorted(seen), f"the epoch counter went back: {seen}"
-    assert "resuming mlp" in outputs[1]
+    assert 2 <= seen[-1] < 6, seen
 
     final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-2000:]
-    done_before = seen[-1]
-    assert f"resuming mlp in {str(out)!r} after epoch {done_before}/4" in final.stdout
+    assert f"resuming mlp in {str(out)!r} after epoch {seen[-1]}/6" in final.stdout
     history = json.loads((out / "history.json").read_text())
-    assert len(history["loss"]) == 4 and len(history["val_loss"]) == 4
+    assert len(history["loss"]) == 6 and len(history["val_loss"]) == 6
     assert not (out / ".resume").exists()
     assert zoo.load(out).name == "mlp" and zoo.load(out / "best.keras").name == "mlp"
 

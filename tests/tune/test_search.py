@@ -28,7 +28,7 @@ def _random_draw(hm, seed):
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_every_builder_builds_from_a_random_draw(name):
     hm = zoo.hypermodel(name)
-    for seed in (0, 1):
+    for seed in (0,):
         hp = _random_draw(hm, seed)
         model = hm.build(hp)
         assert isinstance(model, keras.Model) and model.name == name

@@ -1,6 +1,7 @@
 """A keras-tuner hypermodel for fine-tuning a backbone that keeps zoo's two-phase recipe.
 
-keras-tuner's own `HyperEfficientNet` trains the whole backbone from the first step with its
+Run it with `zoo.tune`'s tuners (they clear the Keras session between trials). keras-tuner's
+own `HyperEfficientNet` trains the whole backbone from the first step with its
 BatchNorm updating. Here every trial runs the recipe of `zoo.finetune`: phase 1 trains a new head
 on the frozen backbone (called with `training=False`), phase 2 unfreezes the top `unfreeze_top`
 layers with BatchNorm still frozen and a warm-up + cosine learning rate. What is searched: the
@@ -68,16 +69,10 @@ def finetune_hypermodel(backbone: str = "zoo_mobilenet_shapes", *, num_classes: 
             return values
 
         def build(self, hp):
-            import gc
-
-            import keras
-
             import zoo
             from zoo.transfer.backbone import backbone as make_backbone, classifier
             from zoo.transfer.freeze import freeze
 
-            keras.backend.clear_session()
-            gc.collect()
             values = self._values(hp)
             base = make_backbone(backbone, input_shape=shape, trainable=False,
                                  input_range=tuple(input_range))

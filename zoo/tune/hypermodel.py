@@ -8,7 +8,6 @@ keyword added to a builder with a declared range is tunable with no second list 
 
 from __future__ import annotations
 
-import gc
 import math
 from typing import Any, Mapping
 
@@ -147,14 +146,9 @@ def _hyperparameter_class():
             return build, training
 
         def build(self, hp):
-            import keras
-
             import zoo
             from zoo.train import compile_model
 
-            # trials must not accumulate graphs and optimizer state (keras-tuner #395, #873)
-            keras.backend.clear_session()
-            gc.collect()
             self.declare(hp)
             build_kwargs, training = self.decode(hp.values)
             model = zoo.build(self.model_name, **{**build_kwargs, **self.data_overrides})

@@ -137,6 +137,11 @@ def _tuner_class(kind: str):
         reporter: _Reporter | None = None
 
         def on_trial_begin(self, trial):
+            import keras
+
+            # trials must not pile up graphs and optimizer state (keras-tuner #395, #873);
+            # clear_session also runs the garbage collector
+            keras.backend.clear_session()
             super().on_trial_begin(trial)
             if self.reporter:
                 self.reporter.begin(trial)
