@@ -129,7 +129,9 @@ def test_killed_search_resumes_without_redoing_finished_trials(tmp_path):
 
 def test_overwrite_starts_afresh(tmp_path):
     out = tmp_path / "search"
-    search("mlp", max_trials=2, epochs=1, out=out, fixed={"hidden_units": (16,)})
+    search("mlp", max_trials=1, epochs=1, out=out, fixed={"hidden_units": (16,)})
+    # a marker line: it survives only if --overwrite failed to clear the folder
+    (out / "trials.log").write_text((out / "trials.log").read_text() + "begin 0 tuner0\n")
     result = search("mlp", max_trials=1, epochs=1, out=out, overwrite=True,
                     fixed={"hidden_units": (16,)})
     assert len(result.trials) == 1
@@ -138,15 +140,15 @@ def test_overwrite_starts_afresh(tmp_path):
 
 def test_torn_tuner_files_give_a_clear_way_to_recover(tmp_path):
     out = tmp_path / "search"
-    search("mlp", max_trials=2, epochs=1, out=out, fixed={"hidden_units": (16,)})
+    search("mlp", max_trials=1, epochs=1, out=out, fixed={"hidden_units": (16,)})
     from keras_tuner.src import utils
 
     assert utils.save_json.__module__ == "zoo.tune.search"  # keras-tuner's writes are atomic
 
-    trial = out / "search" / "trial_1" / "trial.json"
+    trial = out / "search" / "trial_0" / "trial.json"
     good = trial.read_text()
     trial.write_text(good[: len(good) // 2])
-    with pytest.raises(RuntimeError, match=r"trial_1/trial.json' is torn .* delete the folder"):
+    with pytest.raises(RuntimeError, match=r"trial_0/trial.json' is torn .* delete the folder"):
         search("mlp", max_trials=3, epochs=1, out=out, fixed={"hidden_units": (16,)})
     trial.write_text(good)
 
