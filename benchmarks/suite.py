@@ -47,7 +47,7 @@ def _plain_keras_mlp():
     ])
 
 
-def overhead(steps=50, repeats=5):
+def overhead(steps=100, repeats=7):
     import keras
 
     import zoo
@@ -117,10 +117,11 @@ def anchors(steps=50, repeats=5):
 
 
 # --- 3. XLA policy: each family with jit on and off, and what zoo's policy picks
-def xla_policy(steps=30, repeats=3):
+def xla_policy(steps=60, repeats=5):
     import keras
 
     import zoo
+    from zoo.train.policy import family_of
     from zoo.train.policy import jit_compile as policy
 
     records = []
@@ -134,7 +135,7 @@ def xla_policy(steps=30, repeats=3):
             zoo.train.compile_model(model, task="classification", jit_compile=jit)
             timers[jit] = StepTimer(model, x, y, batch_size=batch, steps=steps)
         s_on, s_off = alternate(timers[True], timers[False], repeats=repeats)
-        pick = policy("auto")
+        pick = policy("auto", family=family_of(model))
         s_pick, s_best = (s_on if pick else s_off), min(s_on, s_off)
         records.append(Record(
             name=f"xla_policy/{label}", unit="steps/s", zoo=1 / s_pick, reference=1 / s_best,

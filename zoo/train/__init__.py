@@ -9,6 +9,7 @@ import sys
 import types
 
 from zoo.train.checks import check_arrays
+from zoo.train.policy import family_of
 from zoo.train.policy import jit_compile as resolve_jit_compile
 
 TASKS = ("classification", "regression", "language_model", "autoencoder", "generative")
@@ -79,8 +80,9 @@ def compile_model(model, *, task="classification", optimizer="adam", learning_ra
         if not hasattr(model, "zoo_compile"):
             raise ValueError(f"zoo.train: task 'generative' needs a model with its own "
                              f"zoo_compile(); {model.name!r} has none")
+        jit = resolve_jit_compile(jit_compile, family=family_of(model))
         return model.zoo_compile(optimizer=optimizer, learning_rate=learning_rate,
-                                 jit_compile=resolve_jit_compile(jit_compile), **compile_kwargs)
+                                 jit_compile=jit, **compile_kwargs)
     loss, metrics = loss_and_metrics(model, task)
     if clipnorm == "auto":
         clipnorm = DEFAULT_CLIPNORM.get(task)
@@ -91,7 +93,8 @@ def compile_model(model, *, task="classification", optimizer="adam", learning_ra
         optimizer = keras.optimizers.get({"class_name": optimizer, "config": config})
     model.compile(optimizer=optimizer, loss=compile_kwargs.pop("loss", loss),
                   metrics=compile_kwargs.pop("metrics", metrics),
-                  jit_compile=resolve_jit_compile(jit_compile), **compile_kwargs)
+                  jit_compile=resolve_jit_compile(jit_compile, family=family_of(model)),
+                  **compile_kwargs)
     return model
 
 

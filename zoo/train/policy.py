@@ -9,13 +9,37 @@ import os
 
 # (backend, device) -> jit_compile. Keras' own "auto" turns XLA on wherever the model supports it.
 JIT_COMPILE = {
-    # measured: a small CNN trained 2.8x slower with jit_compile=True on a 2-core CPU (TF 2.21)
+    # measured (python -m benchmarks, xla_policy/*, 2-core CPU, TF 2.21): the `cnn` trains 1.43x
+    # faster without XLA than at Keras' default; the `mlp` is a tie (495 steps/s both ways)
     ("tensorflow", "cpu"): False,
     ("jax", "cpu"): True,  # JAX always traces to XLA; Keras' jax trainer needs jit for speed
     # unmeasured here yet: XLA's fusion is the reason to have a GPU; the benchmarks confirm it
     ("tensorflow", "gpu"): True,
     ("jax", "gpu"): True,
 }
+
+
+# (backend, device, family) -> jit_compile, where a family differs from its device's default
+FAMILY_JIT_COMPILE = {
+    # measured: the LSTM `rnn` trains 2.0x faster with XLA on a 2-core CPU (182 vs 92 steps/s)
+    ("tensorflow", "cpu", "rnn"): True,
+}
+
+
+def family_of(model) -> str | None:
+    """The registry family of a zoo model (by its name), else "rnn" for any recurrent model."""
+    from zoo import registry
+
+    try:
+        return registry.get(model.name).family
+    except KeyError:
+        pass
+    import keras
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.RNN):
+            return "rnn"
+    return None
 
 
 def device_kind() -> str:
@@ -34,8 +58,9 @@ def device_kind() -> str:
     return "cpu"
 
 
-def jit_compile(setting="auto") -> bool:
-    """Resolve a user's `jit_compile` setting: True/False win; "auto" reads the policy table.
+def jit_compile(setting="auto", *, family: str | None = None) -> bool:
+    """Resolve a user's `jit_compile` setting: True/False win; "auto" reads the policy table
+    (per family where one was measured to differ, else per device).
 
     The ZOO_JIT_COMPILE environment variable ("0"/"1") overrides "auto" for a whole run.
     """
@@ -48,4 +73,7 @@ def jit_compile(setting="auto") -> bool:
         return env == "1"
     import keras
 
-    return JIT_COMPILE.get((keras.backend.backend(), device_kind()), False)
+    key = (keras.backend.backend(), device_kind())
+    if (*key, family) in FAMILY_JIT_COMPILE:
+        return FAMILY_JIT_COMPILE[(*key, family)]
+    return JIT_COMPILE.get(key, False)
