@@ -27,19 +27,20 @@ FAMILY_JIT_COMPILE = {
 
 
 def family_of(model) -> str | None:
-    """The registry family of a zoo model (by its name), else "rnn" for any recurrent model."""
-    from zoo import registry
-
-    try:
-        return registry.get(model.name).family
-    except KeyError:
-        pass
+    """"rnn" for any model with recurrent layers (what was measured), else the registry family
+    of a zoo model (by its name), else None."""
     import keras
+
+    from zoo import registry
 
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, keras.layers.RNN):
             return "rnn"
-    return None
+    try:
+        family = registry.get(model.name).family
+    except KeyError:
+        return None
+    return None if family == "rnn" else family  # a TCN is convolutional: not what was measured
 
 
 def device_kind() -> str:
