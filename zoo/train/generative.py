@@ -9,13 +9,11 @@ latent space between codes of held-out images, or between noise vectors for a GA
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from zoo.export.saving import atomic_replace
+from zoo.train.plots import save_figure
 
 GRID_COLUMNS = 10
 
@@ -47,18 +45,7 @@ def image_grid(images, path, *, columns=GRID_COLUMNS, title="", row_titles=None)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}-", suffix=".png", dir=p.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=80)
-        atomic_replace(tmp, p)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return p
+    return save_figure(fig, path, dpi=80)
 
 
 def latent_walk(codes_from, codes_to, steps=GRID_COLUMNS):

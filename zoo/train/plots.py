@@ -32,12 +32,19 @@ def plot_history(history: dict, path, *, title: str = "") -> Path:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return save_figure(fig, path, dpi=100)
+
+
+def save_figure(fig, path, *, dpi=100) -> Path:
+    """Write a matplotlib figure as PNG atomically (temp file, fsync, rename) and close it."""
+    import matplotlib.pyplot as plt
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}-", suffix=".png", dir=p.parent)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=100)
+        fig.savefig(tmp, dpi=dpi)
         atomic_replace(tmp, p)
     finally:
         plt.close(fig)
