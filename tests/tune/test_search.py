@@ -8,6 +8,7 @@ import sys
 import time
 
 import keras
+import numpy as np
 import keras_tuner
 import pytest
 
@@ -86,6 +87,16 @@ def test_random_search_finds_a_clearly_better_config_and_best_json_rebuilds(tmp_
     saved = zoo.load(out / "best_model.keras")
     rebuilt = zoo.build("mlp", **best["hyperparameters"])
     assert rebuilt.count_params() == saved.count_params()
+    # the best model is a complete file that a fresh process loads (keras-tuner #933, #982)
+    x = np.random.default_rng(0).uniform(size=(4, 8, 8)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    script = (f"import numpy as np, zoo; m = zoo.load({str(out / 'best_model.keras')!r}); "
+              f"np.save({str(tmp_path / 'y.npy')!r}, m.predict(np.load("
+              f"{str(tmp_path / 'x.npy')!r}), verbose=0))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "y.npy"), saved.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
 
     # the CLI accepts best.json as a training config
     assert cli.main(["train", "mlp", "--config", str(out / "best.json"), "--epochs", "1",
