@@ -58,3 +58,19 @@ def weights_changed(before, model) -> bool:
 def build_default(name):
     entry = registry.get(name)
     return entry, zoo.build(name)
+
+
+def run_under_jax(script: str, *, timeout: int = 300):
+    """Run `script` in a fresh interpreter with KERAS_BACKEND=jax (CPU) from the repository
+    root, so it can import `tests.helpers`; fail with its stderr if it fails."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=timeout, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc

@@ -1,7 +1,6 @@
 """The `zoo` command: fast listing, info, and a training run that leaves its files."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys

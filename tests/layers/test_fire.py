@@ -2,9 +2,6 @@
 TensorFlow) giving the same numbers as the plain keras.ops body under JAX."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -12,6 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.helpers import run_under_jax
 from zoo.layers import FireModule
 from zoo.layers import fire
 
@@ -112,11 +110,7 @@ def test_tensorflow_graph_and_jax_give_the_same_numbers(tmp_path):
         np.save({str(tmp_path / "eager.npy")!r}, eager)
         np.save({str(tmp_path / "jitted.npy")!r}, jitted)
     """)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_under_jax(script)
     np.testing.assert_allclose(np.load(tmp_path / "eager.npy"), y_tf, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.load(tmp_path / "jitted.npy"), y_tf, rtol=1e-5, atol=1e-5)
 

@@ -1,9 +1,6 @@
 """Autoencoder family: reconstruction on held-out digits and shapes, codes as features, the VAE's
 ELBO and KL, sampling, encoder/decoder reload, and one epoch under JAX."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -12,6 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import zoo
+from tests.helpers import run_under_jax
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +78,11 @@ def test_vae_held_out_elbo_improves_by_10_nats_and_kl_is_positive(digits):
     x_test = digits.test[0]
     before = model.evaluate(x_test, verbose=0, return_dict=True)
     again = model.evaluate(x_test, verbose=0, return_dict=True)
-    assert again == before  # evaluation noise is fixed, so scores compare across epochs
+    # evaluation noise is fixed, so scores compare across epochs (fresh noise moves the loss by
+    # whole nats; 1e-6 allows only the float reduction order of a multi-threaded CPU)
+    assert again.keys() == before.keys()
+    for key in before:
+        assert again[key] == pytest.approx(before[key], rel=1e-6), key
     history = zoo.train.fit(model, digits, epochs=20, learning_rate=3e-3, verbose=0,
                             compile=False).history
     after = model.evaluate(x_test, verbose=0, return_dict=True)
@@ -151,9 +153,6 @@ JAX_SCRIPT = textwrap.dedent("""
 def test_vae_and_gans_fit_one_epoch_under_jax():
     """The custom steps (zoo.train.steps) run under the JAX backend: VAE, DCGAN, and the
     conditional WGAN-GP (a gradient of a gradient) each fit an epoch and update every part."""
-    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_under_jax(JAX_SCRIPT)
     assert "vae ['kl_loss', 'loss', 'reconstruction_loss']" in proc.stdout
     assert "conditional_wgan_gp ['d_loss', 'g_loss']" in proc.stdout

@@ -3,8 +3,6 @@ generation equal to recomputation, beam search, save/reload, JAX, and learning t
 levels (LM vs a unigram baseline, seq2seq exact match, ViT accuracy)."""
 
 import os
-import subprocess
-import sys
 import textwrap
 
 import keras
@@ -12,6 +10,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.helpers import run_under_jax
 from zoo.models.generation import beam_search, decode_sequence, generate
 from zoo.train.metrics import unigram_perplexity
 
@@ -191,10 +190,7 @@ def test_every_transformer_builds_and_runs_under_jax():
         decode_sequence(zoo.build("transformer_seq2seq"), [[3, 4]], max_length=3)
         print("ok", len({TRANSFORMERS!r}))
     """)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_under_jax(script)
     assert f"ok {len(TRANSFORMERS)}" in proc.stdout
 
 

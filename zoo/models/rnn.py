@@ -9,7 +9,7 @@ live in `zoo.models.generation` and `zoo.train.metrics`, so models stay plain `k
 
 from zoo._lazy import keras
 from zoo.models import _checks
-from zoo.registry import Choice, Float, Int, Preset, register
+from zoo.registry import Choice, Float, Preset, register
 
 CELLS = ("lstm", "gru")
 HEADS = ("classification", "regression")
