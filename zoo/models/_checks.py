@@ -68,3 +68,16 @@ def seed(model: str, value) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                               or value < 0):
         raise ValueError(f"{model}: seed must be None or an int >= 0, got {value!r}")
+
+
+def stage_image_shape(model: str, input_shape, stages: int) -> tuple:
+    """(H, W, C) for a network whose `stages` stride-2 stages halve (or double) the image: H and W
+    must be multiples of 2**stages; a 2-D `input_shape` gets a channel axis."""
+    if len(input_shape) not in (2, 3) or None in input_shape:
+        raise ValueError(f"{model}: input_shape must be (H, W) or (H, W, C), got {input_shape}")
+    stride = 2 ** stages
+    if input_shape[0] % stride or input_shape[1] % stride:
+        raise ValueError(
+            f"{model}: height and width must be multiples of 2**len(filters)={stride} "
+            f"(one stride-2 stage per filter), got input_shape={input_shape}")
+    return tuple(input_shape) if len(input_shape) == 3 else (*input_shape, 1)

@@ -37,16 +37,7 @@ def _check_common(name, input_shape, latent_dim, activation, noise_stddev=0.0):
 
 
 def _image_shape(name, input_shape, filters):
-    """(H, W, C) of the conv stack; a 2-D `input_shape` gets a channel axis."""
-    if len(input_shape) not in (2, 3):
-        raise ValueError(f"{name}: input_shape must be (H, W) or (H, W, C), got {input_shape}")
-    stride = 2 ** len(filters)
-    if input_shape[0] % stride or input_shape[1] % stride:
-        raise ValueError(
-            f"{name}: height and width must be multiples of 2**len(filters)={stride} "
-            f"(each conv stage halves them), got input_shape={input_shape}, filters={filters}"
-        )
-    return tuple(input_shape) if len(input_shape) == 3 else (*input_shape, 1)
+    return _checks.stage_image_shape(name, input_shape, len(filters))
 
 
 def dense_encoder(input_shape, hidden_units, latent_dim, activation, *, heads=("code",),

@@ -20,15 +20,7 @@ GAN_SEARCH_SPACE = {
 
 
 def _image_shape(name, input_shape, filters):
-    if len(input_shape) not in (2, 3) or None in input_shape:
-        raise ValueError(f"{name}: input_shape must be (H, W) or (H, W, C), got {input_shape}")
-    stride = 2 ** len(filters)
-    if input_shape[0] % stride or input_shape[1] % stride:
-        raise ValueError(
-            f"{name}: height and width must be multiples of 2**len(filters)={stride} "
-            f"(each stage doubles them), got input_shape={input_shape}, filters={filters}"
-        )
-    return tuple(input_shape) if len(input_shape) == 3 else (*input_shape, 1)
+    return _checks.stage_image_shape(name, input_shape, len(filters))
 
 
 def dcgan_generator(image_shape, filters, latent_dim, num_labels=None, *, name="generator"):
