@@ -91,7 +91,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     if overwrite or not resume:
         shutil.rmtree(resume_dir, ignore_errors=True)
     state = ResumeState.read(resume_dir)
-    if state is not None and state.get("config") != _jsonable(config):
+    if state is not None and state.get("config") != jsonable(config):
         raise ValueError(
             f"zoo train: {str(out)!r} holds an interrupted run with other hyperparameters "
             f"({state.get('config')}); resume it with the same arguments, or pass --overwrite "
@@ -110,7 +110,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     epochs_done = state["epochs_done"] if state else 0
     guard = NaNGuard()
     keeper = ResumeState(resume_dir, history=state["history"] if state else None,
-                         epochs_done=epochs_done, extra={"config": _jsonable(config)})
+                         epochs_done=epochs_done, extra={"config": jsonable(config)})
     # a family module may add callbacks: `run_callbacks(model, splits, out)` (e.g. PNG grids)
     family_hook = getattr(importlib.import_module(entry.builder.__module__), "run_callbacks", None)
     extra = list(family_hook(model, splits, out)) if family_hook else []
@@ -124,7 +124,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     save(model, out / "model.keras")
     hist = keeper.history
     dataset_name = data if isinstance(data, str) else splits.info.get("name")
-    write_text(out / "config.json", json.dumps(_jsonable(config), indent=2) + "\n")
+    write_text(out / "config.json", json.dumps(jsonable(config), indent=2) + "\n")
     write_text(out / "history.json", json.dumps(hist, indent=2) + "\n")
     stopped = None if guard.stopped_at is None else {
         "reason": "non-finite loss", "epoch": guard.stopped_at[0] + 1,
@@ -140,5 +140,6 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
                      stopped_at=guard.stopped_at)
 
 
-def _jsonable(config: dict) -> dict:
+def jsonable(config: dict) -> dict:
+    """Hyperparameters as JSON can hold them (tuples become lists)."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}

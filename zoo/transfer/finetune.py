@@ -304,9 +304,9 @@ def plot_confusion(confusion, class_names, path):
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    from zoo.train.plots import save_figure
+
+    return save_figure(fig, path, dpi=100)  # atomic, like every file zoo writes
 
 
 def _model_card(config, metadata, result):

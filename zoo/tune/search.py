@@ -222,6 +222,7 @@ def search(name: str, *, data=None, tuner: str = "random", max_trials: int = 10,
 def finish(kt, hm, *, name, out: Path, objective, data) -> SearchResult:
     """Write best.json and best_model.keras from a finished tuner."""
     from zoo.export.saving import save, write_text
+    from zoo.train.run import jsonable
 
     trials = [t for t in kt.oracle.trials.values()]
     completed = [t for t in trials if t.score is not None]
@@ -236,7 +237,7 @@ def finish(kt, hm, *, name, out: Path, objective, data) -> SearchResult:
         "data": data if isinstance(data, str) else None,
         "objective": {"name": objective[0], "direction": objective[1],
                       "value": best_trial.score},
-        "hyperparameters": _jsonable({**hm.data_overrides, **build_kwargs}),
+        "hyperparameters": jsonable({**hm.data_overrides, **build_kwargs}),
         "training": training,
         "trials": {"completed": len(completed), "total": len(trials)},
     }
@@ -247,7 +248,3 @@ def finish(kt, hm, *, name, out: Path, objective, data) -> SearchResult:
         model = kt.get_best_models(1)[0]
     save(model, out / "best_model.keras")
     return SearchResult(best=best, out=out, trials=trials)
-
-
-def _jsonable(values: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
