@@ -50,15 +50,45 @@ def random_batch(shape, *, seed=0, dtype="float32", high=None):
     return rng.normal(size=shape).astype(dtype)
 
 
+class TraceCounter:
+    """Counts traces of `model.train_step`: install before the first `fit`.
+
+    Keras runs `train_step` as Python only while tracing it -- into a `tf.function` graph on
+    TensorFlow (with `jit_compile` on or off), into `jax.jit` on JAX, where each trace is one
+    XLA compilation -- so Python calls after the first step are retraces, and zero retraces means
+    the first step's compiled program served every later step. Under JAX with `jit_compile`
+    off the step runs eagerly (a Python call per step): `compiled` is then False and the count
+    says nothing about compilation.
+    """
+
+    def __init__(self, model):
+        import keras
+
+        self.traces = 0
+        self.compiled = keras.backend.backend() != "jax" or model.jit_compile
+        step = model.train_step
+
+        def counting_train_step(*args, **kwargs):
+            self.traces += 1
+            return step(*args, **kwargs)
+
+        model.train_step = counting_train_step  # read by make_train_function at the first fit
+
+    def retraces_since(self, traces_before: int) -> int | None:
+        return self.traces - traces_before if self.compiled else None
+
+
 class StepTimer:
     """Times `steps` training steps of a compiled model with `model.fit` on in-memory tensors.
 
     The first call compiles (its seconds are reported as compile time); later calls reuse the
-    compiled step, so timing excludes tracing.
+    compiled step, so timing excludes tracing. `retraces()` counts the traces of the train
+    step after that first call (target: 0).
     """
 
     def __init__(self, model, x, y, *, batch_size, steps):
         self.model, self.batch_size, self.steps = model, batch_size, steps
+        self.counter = TraceCounter(model)
         n = batch_size * steps
         reps = -(-n // len(x))
         self.x = np.concatenate([x] * reps)[:n]
@@ -66,6 +96,7 @@ class StepTimer:
         start = time.perf_counter()
         self._fit(steps=2)
         self.compile_s = time.perf_counter() - start
+        self.traces_at_first_step = self.counter.traces
 
     def _fit(self, steps):
         n = self.batch_size * steps
@@ -77,6 +108,10 @@ class StepTimer:
         start = time.perf_counter()
         self._fit(self.steps)
         return (time.perf_counter() - start) / self.steps
+
+    def retraces(self) -> int | None:
+        """Traces of the train step after the compile call (None: eager, not compiled)."""
+        return self.counter.retraces_since(self.traces_at_first_step)
 
 
 def alternate(a, b, *, repeats=5):

@@ -137,12 +137,16 @@ def xla_policy(steps=60, repeats=5):
         s_on, s_off = alternate(timers[True], timers[False], repeats=repeats)
         pick = policy("auto", family=family_of(model))
         s_pick, s_best = (s_on if pick else s_off), min(s_on, s_off)
+        # traces of the train step after the first fit, over all timed steps (target: 0)
+        retraces = {"on": timers[True].retraces(), "off": timers[False].retraces()}
         records.append(Record(
             name=f"xla_policy/{label}", unit="steps/s", zoo=1 / s_pick, reference=1 / s_best,
             ratio=s_best / s_pick, machine=machine_name(),
             note=f"XLA on {1 / s_on:.1f} vs off {1 / s_off:.1f} steps/s; policy picks "
-                 f"{'on' if pick else 'off'}",
+                 f"{'on' if pick else 'off'}; retraces after step 1: on {retraces['on']}, "
+                 f"off {retraces['off']}",
             extra={"xla_on_steps_s": 1 / s_on, "xla_off_steps_s": 1 / s_off,
+                   "retraces_after_first_step": retraces,
                    "compile_s": {"on": timers[True].compile_s,
                                  "off": timers[False].compile_s}}))
     return records
