@@ -1,5 +1,6 @@
 """Runs lose nothing: a killed `zoo train` resumes (twice, in two different epochs, with the
-epoch counter never going back), and a loss that turns NaN stops with finite weights kept."""
+epoch counter never going back) and ends with the weights of an uninterrupted run; a loss that
+turns NaN stops with finite weights kept."""
 
 import json
 import os
@@ -55,6 +56,15 @@ def test_train_killed_twice_resumes_and_finishes(tmp_path):
     assert len(history["loss"]) == 6 and len(history["val_loss"]) == 6
     assert not (out / ".resume").exists()
     assert zoo.load(out).name == "mlp" and zoo.load(out / "best.keras").name == "mlp"
+
+    # the same run, never interrupted: the resumed one trained on the same batches (epoch-seeded
+    # order), with the same optimizer and dropout-seed state, so its weights are the same bits
+    straight = run("mlp", epochs=6, batch_size=8, overrides={"hidden_units": (384, 384)},
+                   out=tmp_path / "straight", verbose=0)
+    resumed = zoo.load(out)
+    assert len(resumed.get_weights()) == len(straight.model.get_weights())
+    for w_resumed, w_straight in zip(resumed.get_weights(), straight.model.get_weights()):
+        np.testing.assert_array_equal(w_resumed, w_straight)
 
 
 def test_changed_hyperparameters_do_not_resume_silently(tmp_path):

@@ -111,11 +111,16 @@ def _as_fit_args(split, batch_size, task=None):
 
 def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
         learning_rate=1e-3, jit_compile="auto", callbacks=None, verbose="auto", compile=True,
-        initial_epoch=0):
+        initial_epoch=0, seed=0):
     """Train `model` on `data` (a `zoo.data.Splits`, or a dataset name) and return the History.
 
     The model is compiled for the data's task unless `compile=False` (then it must already be).
+    NumPy training data is batched by `EpochBatches`: epoch `e` sees the permutation `(seed, e)`
+    whatever ran before (so a resumed run trains on what an uninterrupted one would), and the
+    last partial batch is dropped (one step shape, one trace). A tf.data split is used as it is.
     """
+    from zoo.train.batches import EpochBatches, EpochCallback
+
     if isinstance(data, str):
         import zoo.data
 
@@ -126,15 +131,21 @@ def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
         compile_model(model, task=task, optimizer=optimizer, learning_rate=learning_rate,
                       jit_compile=jit_compile)
     x, y, bs = _as_fit_args(data.train, batch_size, task)
+    callbacks = list(callbacks or [])
     if task != "generative":  # a generative model's inputs (noise) are not its data
         check_arrays(model, x, y, task=task)
+    if isinstance(data.train, tuple):
+        x = EpochBatches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch)
+        y = bs = None
+        callbacks.insert(0, EpochCallback(x))
     validation = data.validation
     if isinstance(validation, tuple):
         validation = _as_fit_args(validation, batch_size, task)[:2]
     elif task == "autoencoder" and validation is not None:
         validation = _as_fit_args(validation, batch_size, task)[0]
     return model.fit(x, y, batch_size=bs, epochs=epochs, validation_data=validation,
-                     callbacks=callbacks, verbose=verbose, initial_epoch=initial_epoch)
+                     callbacks=callbacks, verbose=verbose, initial_epoch=initial_epoch,
+                     shuffle=False)
 
 
 def evaluate(model, data, *, split="test", batch_size=256, verbose=0, task=None) -> dict:

@@ -18,6 +18,27 @@ import numpy as np
 import keras
 
 
+def _seed_variables(model) -> list:
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
+def random_state(model) -> list:
+    """The states of `model`'s `SeedGenerator`s (dropout masks, sampled noise), as lists.
+
+    A `.keras` file does not hold them (Keras saves layer weights, not seed generators), so a
+    resumed run puts them back with `set_random_state` to draw the masks it would have drawn."""
+    return [np.asarray(v.numpy()).tolist() for v in _seed_variables(model)]
+
+
+def set_random_state(model, states: list) -> None:
+    variables = _seed_variables(model)
+    if len(variables) != len(states):
+        raise ValueError(f"zoo train: the resume state holds {len(states)} seed state(s) but "
+                         f"{model.name!r} has {len(variables)} seed generator(s)")
+    for variable, state in zip(variables, states):
+        variable.assign(np.asarray(state, dtype=variable.dtype))
+
+
 def _weights_finite(model) -> bool:
     return all(np.all(np.isfinite(np.asarray(w))) for w in model.get_weights())
 
@@ -88,7 +109,7 @@ class NaNGuard(keras.callbacks.Callback):
 
 class ResumeState(keras.callbacks.Callback):
     """Keep `<folder>/model.keras` (weights and optimizer state) and `state.json` (epochs done,
-    history so far) after every epoch, both written atomically; `load()` continues from them.
+    history so far, seed-generator states) after every epoch, both written atomically.
 
     The epoch counter only moves forward: a state older than the one on disk is never written.
     """
@@ -126,4 +147,5 @@ class ResumeState(keras.callbacks.Callback):
         save(self.model, self.folder / "model.keras")
         self.epochs_done = epoch + 1
         write_text(self.folder / "state.json", json.dumps(
-            {**self.extra, "epochs_done": self.epochs_done, "history": self.history}) + "\n")
+            {**self.extra, "epochs_done": self.epochs_done, "history": self.history,
+             "random_state": random_state(self.model)}) + "\n")

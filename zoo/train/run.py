@@ -64,7 +64,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     import zoo.data
     from zoo import registry, train
     from zoo.export.saving import save, write_text
-    from zoo.train.callbacks import AtomicModelCheckpoint, NaNGuard, ResumeState
+    from zoo.train.callbacks import (AtomicModelCheckpoint, NaNGuard, ResumeState,
+                                     set_random_state)
     from zoo.train.plots import plot_history
 
     entry = registry.get(name)
@@ -99,6 +100,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     if state is not None:
         # an interrupted run of this folder: continue from its last finished epoch
         model = zoo.load(resume_dir / "model.keras")
+        if "random_state" in state:  # absent in states written before zoo kept it
+            set_random_state(model, state["random_state"])
         train.compile_model(model, task=entry.task, optimizer=model.optimizer,
                             jit_compile=jit_compile)
         print(f"zoo train: resuming {name} in {str(out)!r} after epoch "
@@ -116,7 +119,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     extra = list(family_hook(model, splits, out)) if family_hook else []
     if epochs_done < epochs:
         train.fit(model, splits, epochs=epochs, batch_size=batch_size, compile=False,
-                  initial_epoch=epochs_done, verbose=verbose,
+                  initial_epoch=epochs_done, verbose=verbose, seed=seed,
                   callbacks=[guard, keeper, AtomicModelCheckpoint(out / "best.keras"), *extra])
     metrics = train.evaluate(model, splits, split="test")
 
