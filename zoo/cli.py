@@ -97,9 +97,13 @@ def cmd_train(args) -> int:
         optimizer=training.get("optimizer", "adam"),
         seed=args.seed, overwrite=args.overwrite, resume=not args.no_resume,
         jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
+        lr_schedule=args.lr_schedule, warmup_epochs=args.warmup_epochs,
+        tensorboard="auto" if args.tensorboard else False,
     )
     print(f"\ntest: " + "  ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
-    print(f"saved: {result.out}/model.keras, config.json, history.json, metrics.json, curves.png")
+    logs = ", logs/ (TensorBoard)" if (result.out / "logs").exists() else ""
+    print(f"saved: {result.out}/model.keras, config.json, history.json/.csv, metrics.json, "
+          f"curves.png{logs}")
     if result.stopped_at is not None:
         epoch, step = result.stopped_at
         print(f"zoo train: stopped early: the loss became non-finite at epoch {epoch + 1}, step "
@@ -199,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto",
                    help="XLA: 'auto' follows zoo's measured per-device policy")
+    p.add_argument("--lr-schedule", default="constant",
+                   choices=("constant", "cosine", "warmup-cosine", "one-cycle"),
+                   help="learning-rate schedule over the run; --learning-rate is its peak")
+    p.add_argument("--warmup-epochs", type=int, default=0,
+                   help="linear warm-up epochs of --lr-schedule warmup-cosine")
+    p.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
+                   help="no TensorBoard logs in --out/logs (written by default under TensorFlow)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("tune", help="search hyperparameters with keras-tuner")

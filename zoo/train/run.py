@@ -2,8 +2,10 @@
 
 Used by `zoo train` and the recipes. A run folder holds `model.keras` (the last epoch's),
 `best.keras` (the best by validation loss), `config.json` (the hyperparameters:
-`zoo train NAME --config config.json` rebuilds the same model), `history.json`, `metrics.json`
-and `curves.png`; while a run is unfinished, `.resume/` holds what it needs to continue.
+`zoo train NAME --config config.json` rebuilds the same model), `history.json` and
+`history.csv` (per epoch, with the learning rate), `metrics.json`, `curves.png` and, under
+TensorFlow, TensorBoard logs in `logs/`; while a run is unfinished, `.resume/` holds what it
+needs to continue.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def default_out(name: str, root="runs") -> Path:
 def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=None,
         overrides: dict | None = None, learning_rate: float = 1e-3, optimizer="adam",
         seed: int = 0, overwrite: bool = False, resume: bool = True, jit_compile="auto",
-        verbose="auto") -> RunResult:
+        verbose="auto", lr_schedule: str = "constant", warmup_epochs: int = 0,
+        tensorboard: bool | str = "auto") -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
     An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
@@ -57,6 +60,11 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     epoch when started again with the same `out` (`resume=False` starts afresh): the model and
     optimizer state are kept in `out/.resume/` after every epoch, written atomically. A loss that
     turns NaN stops training with the last finite weights (see `metrics.json`'s "stopped").
+
+    `lr_schedule` is one of `zoo.train.schedules.SCHEDULES` ("constant", "cosine",
+    "warmup_cosine", "one_cycle") sized to the run's steps, `learning_rate` its peak;
+    `warmup_epochs` sets the warm-up of "warmup_cosine". `tensorboard="auto"` writes TensorBoard
+    logs to `out/logs` when TensorFlow is the backend.
     """
     import keras
 
@@ -67,6 +75,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     from zoo.train.callbacks import (AtomicModelCheckpoint, NaNGuard, ResumeState,
                                      set_random_state)
     from zoo.train.plots import plot_history
+    from zoo.train.schedules import LearningRateLogger, schedule
 
     entry = registry.get(name)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -84,6 +93,16 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         )
     overrides = dict(overrides or {})
     registry.resolve_overrides(entry, overrides)  # unknown names fail before data loads
+    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) or not (
+            0 <= warmup_epochs < epochs):
+        raise ValueError(f"zoo train: warmup_epochs must be an int in [0, epochs={epochs}), got "
+                         f"{warmup_epochs!r}")
+    if warmup_epochs and str(lr_schedule).replace("-", "_") != "warmup_cosine":
+        raise ValueError(f"zoo train: warmup_epochs={warmup_epochs} applies to lr_schedule "
+                         f"'warmup_cosine' only, got lr_schedule={lr_schedule!r}")
+    if tensorboard not in (True, False, "auto"):
+        raise ValueError(f"zoo train: tensorboard must be True, False or 'auto', got "
+                         f"{tensorboard!r}")
 
     keras.utils.set_random_seed(seed)
     splits = zoo.data.load(data, seed=seed, as_numpy=True) if isinstance(data, str) else data
@@ -108,8 +127,12 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
               f"{state['epochs_done']}/{epochs}", flush=True)
     else:
         model = zoo.build(name, **config)
+        # EpochBatches drops the partial batch: rows // batch_size optimizer steps an epoch
+        steps = max(1, len(keras.tree.flatten(splits.train[0])[0]) // batch_size)
+        rate = schedule(lr_schedule, learning_rate=learning_rate, total_steps=steps * epochs,
+                        warmup_steps=steps * warmup_epochs)
         train.compile_model(model, task=entry.task, optimizer=optimizer,
-                            learning_rate=learning_rate, jit_compile=jit_compile)
+                            learning_rate=rate, jit_compile=jit_compile)
     epochs_done = state["epochs_done"] if state else 0
     guard = NaNGuard()
     keeper = ResumeState(resume_dir, history=state["history"] if state else None,
@@ -117,10 +140,14 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     # a family module may add callbacks: `run_callbacks(model, splits, out)` (e.g. PNG grids)
     family_hook = getattr(importlib.import_module(entry.builder.__module__), "run_callbacks", None)
     extra = list(family_hook(model, splits, out)) if family_hook else []
+    if tensorboard is True or (tensorboard == "auto" and keras.backend.backend() == "tensorflow"):
+        extra.append(keras.callbacks.TensorBoard(out / "logs", write_graph=False,
+                                                 profile_batch=0))
     if epochs_done < epochs:
         train.fit(model, splits, epochs=epochs, batch_size=batch_size, compile=False,
                   initial_epoch=epochs_done, verbose=verbose, seed=seed,
-                  callbacks=[guard, keeper, AtomicModelCheckpoint(out / "best.keras"), *extra])
+                  callbacks=[LearningRateLogger(), guard, keeper,
+                             AtomicModelCheckpoint(out / "best.keras"), *extra])
     metrics = train.evaluate(model, splits, split="test")
 
     out.mkdir(parents=True, exist_ok=True)
@@ -129,6 +156,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     dataset_name = data if isinstance(data, str) else splits.info.get("name")
     write_text(out / "config.json", json.dumps(jsonable(config), indent=2) + "\n")
     write_text(out / "history.json", json.dumps(hist, indent=2) + "\n")
+    write_text(out / "history.csv", history_csv(hist))
     stopped = None if guard.stopped_at is None else {
         "reason": "non-finite loss", "epoch": guard.stopped_at[0] + 1,
         "step": guard.stopped_at[1] + 1}
@@ -141,6 +169,17 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
     return RunResult(model=model, out=out, history=hist, metrics=metrics, config=config,
                      stopped_at=guard.stopped_at)
+
+
+def history_csv(history: dict) -> str:
+    """A history {metric: [per-epoch values]} as CSV text: an `epoch` column, then the metrics."""
+    keys = sorted(history)
+    epochs = max((len(v) for v in history.values()), default=0)
+    rows = [",".join(["epoch", *keys])]
+    for i in range(epochs):
+        rows.append(",".join([str(i + 1), *(repr(history[k][i]) if i < len(history[k]) else ""
+                                            for k in keys)]))
+    return "\n".join(rows) + "\n"
 
 
 def jsonable(config: dict) -> dict:
