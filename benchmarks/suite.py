@@ -152,12 +152,47 @@ def xla_policy(steps=60, repeats=5):
     return records
 
 
-# --- 4. near the machine's limit: MLP training FLOP/s over a large matmul's FLOP/s
+# --- 4. near the machine's limit: training FLOP/s over a large matmul's FLOP/s, same run
+def _transformer_block_flops(block) -> int:
+    """FLOPs of one example through a zoo TransformerBlock (no FLOPs rule of its own): the
+    q/k/v/output projections, the MLP, and the attention products QK^T and AV, which zoo's
+    counting convention leaves out but a FLOP/s figure must count (they are matmuls)."""
+    inputs = block.input[0] if isinstance(block.input, (list, tuple)) else block.input  # (x, mask)
+    steps, width = (int(d) for d in inputs.shape[1:])
+    projections = 4 * 2 * steps * width * width
+    mlp = 2 * 2 * steps * width * block.mlp_dim
+    attention = 2 * 2 * steps * steps * width  # (T x D) @ (D x T), then (T x T) @ (T x D)
+    return projections + mlp + attention
+
+
+def training_flops_per_example(model) -> int:
+    """3 x forward FLOPs (the backward pass costs about twice the forward)."""
+    from zoo.layers import TransformerBlock
+    from zoo.models.flops import count_flops
+
+    blocks = sum(_transformer_block_flops(layer) for layer in model.layers
+                 if isinstance(layer, TransformerBlock))
+    return 3 * (count_flops(model) + blocks)
+
+
+ROOFLINE_CASES = {
+    # label: (zoo entry, overrides, input shape, classes, batch, vocabulary of integer inputs,
+    #         most timed steps, what it is)
+    "mlp": ("mlp", {"input_shape": (256,), "hidden_units": (1024, 1024, 1024), "dropout": 0.0},
+            (256,), 10, 512, None, 50, "MLP 256-1024x3-10"),
+    "resnet": ("resnet", {"input_shape": (32, 32, 3)}, (32, 32, 3), 10, 64, None, 20,
+               "ResNet-20 (basic, 16-32-64) on 32x32x3"),
+    "transformer": ("transformer_classifier",
+                    {"input_shape": (128,), "vocab_size": 1000, "d_model": 256, "num_heads": 4,
+                     "num_layers": 2, "mlp_dim": 1024, "dropout": 0.0},
+                    (128,), 5, 32, 1000, 20, "transformer encoder d256 x2, mlp 1024, T=128"),
+}
+
+
 def roofline(steps=50, repeats=5):
     import keras
 
     import zoo
-    from zoo.models.flops import count_flops
 
     n = 2048
     a = keras.ops.convert_to_tensor(random_batch((n, n)))
@@ -171,19 +206,26 @@ def roofline(steps=50, repeats=5):
         return (time.perf_counter() - start) / 5
 
     matmul()
-    peak = 2 * n**3 / median_of(matmul, repeats=repeats)
-    batch = 512
-    model = zoo.build("mlp", input_shape=(256,), hidden_units=(1024, 1024, 1024), dropout=0.0)
-    zoo.train.compile_model(model, task="classification")
-    x = random_batch((batch * 2, 256))
-    y = np.random.default_rng(1).integers(0, 10, size=(batch * 2,))
-    timer = StepTimer(model, x, y, batch_size=batch, steps=steps)
-    step_s = median_of(timer, repeats=repeats)
-    train_flops = 3 * count_flops(model) * batch  # backward ~ 2x forward
-    achieved = train_flops / step_s
-    return [Record(name="roofline/mlp", unit="GFLOP/s", zoo=achieved / 1e9,
-                   reference=peak / 1e9, ratio=achieved / peak, machine=machine_name(),
-                   note=f"MLP 256-1024x3-10 at batch {batch} vs float32 {n}x{n} matmul")]
+    records = []
+    for label, (name, overrides, shape, classes, batch, vocab, most_steps,
+                what) in ROOFLINE_CASES.items():
+        keras.utils.set_random_seed(0)
+        model = zoo.build(name, **overrides)
+        zoo.train.compile_model(model, task="classification")
+        x = random_batch((batch * 2,) + shape, high=vocab, dtype="int32" if vocab else "float32")
+        y = np.random.default_rng(1).integers(0, classes, size=(batch * 2,))
+        timer = StepTimer(model, x, y, batch_size=batch, steps=min(steps, most_steps))
+        # the matmul is re-measured beside each model (alternated) so load drift hits both
+        matmul_s, step_s = alternate(matmul, timer, repeats=repeats)
+        peak = 2 * n**3 / matmul_s
+        achieved = training_flops_per_example(model) * batch / step_s
+        records.append(Record(
+            name=f"roofline/{label}", unit="GFLOP/s", zoo=achieved / 1e9, reference=peak / 1e9,
+            ratio=achieved / peak, machine=machine_name(),
+            note=f"{what} at batch {batch} vs float32 {n}x{n} matmul",
+            extra={"train_flops_per_example": training_flops_per_example(model),
+                   "step_s": step_s, "compile_s": timer.compile_s}))
+    return records
 
 
 # --- 8. start-up: the commands a user types first
