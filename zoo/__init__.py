@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
-    "backbone", "finetune", "freeze", "unfreeze", "data", "train",
+    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "data", "train",
 ]
 
 
@@ -66,6 +66,14 @@ def _size(weight):
     for d in weight.shape:
         n *= int(d)
     return n
+
+
+def check_xla(model, data, **kwargs):
+    """Compile `model`'s train step with XLA on one batch of `data`: unsupported ops by name,
+    trace counts, step time with and without XLA, and a recommendation (see zoo.train.xla)."""
+    from zoo.train.xla import check_xla as _check_xla
+
+    return _check_xla(model, data, **kwargs)
 
 
 def load(path, **kwargs):

@@ -112,6 +112,18 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_check_xla(args) -> int:
+    import zoo
+    from zoo import registry
+    from zoo.train.run import fit_to_data
+
+    entry = registry.get(args.name)
+    data = zoo.data.load(args.data or entry.dataset, as_numpy=True)
+    model = zoo.build(args.name, **fit_to_data(entry, data.info, _overrides(args, {})))
+    zoo.check_xla(model, data, batch_size=args.batch_size, steps=args.steps)
+    return 0
+
+
 def cmd_tune(args) -> int:
     from zoo.registry import Choice, Float, Int
     from zoo.tune import search
@@ -211,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                    help="no TensorBoard logs in --out/logs (written by default under TensorFlow)")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("check-xla", help="does a model compile with XLA, and is it faster?")
+    p.add_argument("name")
+    p.add_argument("--data", help="dataset (default: the model's own)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--steps", type=int, default=20, help="timed steps each way")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override one hyperparameter (repeatable)")
+    p.set_defaults(func=cmd_check_xla)
 
     p = sub.add_parser("tune", help="search hyperparameters with keras-tuner")
     p.add_argument("name")
