@@ -114,6 +114,32 @@ class StepTimer:
         return self.counter.retraces_since(self.traces_at_first_step)
 
 
+class EpochTimer:
+    """Seconds of one epoch of `model.fit` on `data`: a batched tf.data dataset, or an `(x, y)`
+    pair of arrays that Keras batches at `batch_size` (shuffled, as `fit` does by default).
+
+    The first epoch compiles and is excluded (`compile_s`); `retraces()` as for StepTimer.
+    """
+
+    def __init__(self, model, data, *, batch_size=None):
+        self.model, self.data, self.batch_size = model, data, batch_size
+        self.counter = TraceCounter(model)
+        self.compile_s = self()
+        self.traces_at_first_step = self.counter.traces
+
+    def __call__(self) -> float:
+        start = time.perf_counter()
+        if isinstance(self.data, tuple):
+            x, y = self.data
+            self.model.fit(x, y, batch_size=self.batch_size, epochs=1, verbose=0)
+        else:
+            self.model.fit(self.data, epochs=1, shuffle=False, verbose=0)  # shuffled already
+        return time.perf_counter() - start
+
+    def retraces(self) -> int | None:
+        return self.counter.retraces_since(self.traces_at_first_step)
+
+
 def alternate(a, b, *, repeats=5):
     """Median seconds of callables `a` and `b`, run A, B, A, B ... so drift hits both alike."""
     times_a, times_b = [], []

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from benchmarks.harness import (Record, StepTimer, alternate, machine_name, median_of,
-                                random_batch)
+from benchmarks.harness import (EpochTimer, Record, StepTimer, alternate, machine_name,
+                                median_of, random_batch)
 
 
 def _compile(model, loss, *, jit_compile, label_smoothing=None):
@@ -228,6 +228,109 @@ def roofline(steps=50, repeats=5):
     return records
 
 
+# --- 5. input pipeline: each zoo.data pipeline alone, and feeding a model, vs in-memory arrays
+def _image_folder_of_shapes(root, n, size):
+    """`n` PNG files of zoo's shapes, one sub-folder per class, under `root`."""
+    import keras
+
+    import zoo.data
+
+    splits = zoo.data.shapes(n=n, image_size=size, validation_split=0.0, test_split=0.0,
+                             as_numpy=True)
+    x, y = splits.train
+    for index, (image, label) in enumerate(zip(x, y)):
+        folder = os.path.join(root, splits.info["class_names"][label])
+        os.makedirs(folder, exist_ok=True)
+        keras.utils.save_img(os.path.join(folder, f"{index:05d}.png"), image * 255.0,
+                             scale=False)
+    return root
+
+
+def _pipeline_cases(root):
+    """label -> (what it is, model builder, tf.data train split, the same samples as arrays,
+    batch size). Arrays lose the remainder where the pipeline drops it; image_folder keeps its
+    partial last batch, and so do the arrays (Keras batches them alike)."""
+    import zoo.data
+
+    batch = 64
+    cases = {}
+    digits = zoo.data.digits(as_numpy=True)  # to_tf over in-memory arrays, drop_remainder
+    cases["to_tf/digits-mlp"] = (
+        "zoo.data.to_tf(digits) -> mlp", lambda: zoo.build("mlp"),
+        digits.as_tf(batch, drop_remainder=True).train, _drop_remainder(digits.train, batch),
+        batch)
+    shapes = zoo.data.shapes(n=3000, image_size=32, as_numpy=True)
+    cases["to_tf/shapes-cnn"] = (
+        "zoo.data.to_tf(shapes 32x32x3) -> cnn",
+        lambda: zoo.build("cnn", input_shape=(32, 32, 3), num_classes=4),
+        shapes.as_tf(batch, drop_remainder=True).train, _drop_remainder(shapes.train, batch),
+        batch)
+    lines = zoo.data.text(task="modules", as_numpy=True)
+    cases["to_tf/text-rnn"] = (
+        "zoo.data.to_tf(text:modules) -> rnn (LSTM)",
+        lambda: zoo.build("rnn", num_classes=lines.info["num_classes"],
+                          vocab_size=len(lines.info["vocab"])),
+        lines.as_tf(32, drop_remainder=True).train, _drop_remainder(lines.train, 32), 32)
+    # image_folder decodes and resizes every file each epoch (no cache)
+    folder = _image_folder_of_shapes(os.path.join(root, "shapes"), 1200, 32)
+    files = zoo.data.image_folder(folder, image_size=32, rescale=True, batch_size=batch)
+    in_memory = zoo.data.image_folder(folder, image_size=32, rescale=True, as_numpy=True)
+    cases["image_folder/png-cnn"] = (
+        "zoo.data.image_folder(PNG files, decode+resize) -> cnn",
+        lambda: zoo.build("cnn", input_shape=(32, 32, 3), num_classes=4),
+        files.train, in_memory.train, batch)
+    return cases
+
+
+def _drop_remainder(arrays, batch):
+    x, y = arrays
+    n = len(y) // batch * batch
+    return x[:n], y[:n]
+
+
+def input_pipeline(steps=None, repeats=5):
+    """Not timed per step: one epoch of each split is the unit (`steps` is unused)."""
+    import tempfile
+
+    import keras
+
+    import zoo
+
+    records = []
+    with tempfile.TemporaryDirectory() as root:
+        for label, (what, make, dataset, arrays, batch) in _pipeline_cases(root).items():
+            samples = len(arrays[1])
+
+            def pipeline_alone():
+                start = time.perf_counter()
+                for _ in dataset:
+                    pass
+                return time.perf_counter() - start
+
+            pipeline_alone()  # warm-up: first iterator, shuffle buffer, decoder start-up
+            alone_s = median_of(pipeline_alone, repeats=repeats)
+            timers = []
+            for data in (dataset, arrays):
+                keras.utils.set_random_seed(0)
+                model = make()
+                zoo.train.compile_model(model, task="classification")
+                timers.append(EpochTimer(model, data, batch_size=batch))
+            fed_s, memory_s = alternate(*timers, repeats=repeats)
+            records.append(Record(
+                name=f"pipeline/{label}", unit="samples/s", zoo=samples / fed_s,
+                reference=samples / memory_s, ratio=memory_s / fed_s, machine=machine_name(),
+                note=f"{what}, batch {batch}: model fed by the pipeline vs on in-memory arrays; "
+                     f"pipeline alone {samples / alone_s:.0f} samples/s",
+                extra={"pipeline_alone_samples_s": samples / alone_s,
+                       "model_in_memory_samples_s": samples / memory_s,
+                       "samples_per_epoch": samples,
+                       "retraces_after_first_epoch": {"pipeline": timers[0].retraces(),
+                                                      "in_memory": timers[1].retraces()},
+                       "compile_s": {"pipeline": timers[0].compile_s,
+                                     "in_memory": timers[1].compile_s}}))
+    return records
+
+
 # --- 8. start-up: the commands a user types first
 def startup(repeats=5):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -247,4 +350,4 @@ def startup(repeats=5):
 
 
 SUITE = {"overhead": overhead, "anchors": anchors, "xla_policy": xla_policy,
-         "roofline": roofline, "startup": startup}
+         "roofline": roofline, "pipeline": input_pipeline, "startup": startup}
