@@ -99,6 +99,7 @@ def cmd_train(args) -> int:
         jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
         lr_schedule=args.lr_schedule, warmup_epochs=args.warmup_epochs,
         tensorboard="auto" if args.tensorboard else False,
+        distribute=args.distribute,
     )
     print(f"\ntest: " + "  ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
     logs = ", logs/ (TensorBoard)" if (result.out / "logs").exists() else ""
@@ -222,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="linear warm-up epochs of --lr-schedule warmup-cosine")
     p.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                    help="no TensorBoard logs in --out/logs (written by default under TensorFlow)")
+    p.add_argument("--distribute", choices=("auto", "data_parallel", "mirrored", "multi_process",
+                                            "multi_worker_mirrored"),
+                   help="data parallelism, --batch-size being the global batch: MirroredStrategy "
+                        "(TensorFlow) or keras.distribution.DataParallel (JAX); multi_process "
+                        "(JAX) reads KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES, "
+                        "_PROCESS_ID (default: one device)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check-xla", help="does a model compile with XLA, and is it faster?")

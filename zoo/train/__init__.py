@@ -9,6 +9,7 @@ import sys
 import types
 
 from zoo.train.checks import check_arrays
+from zoo.train.distribute import distributed_evaluate, distributed_fit, process_rows
 from zoo.train.policy import family_of
 from zoo.train.policy import jit_compile as resolve_jit_compile
 
@@ -109,15 +110,18 @@ def _as_fit_args(split, batch_size, task=None):
     return split, None, None
 
 
+@distributed_fit  # distribute=: the strategy's scope around compile and fit (train/distribute.py)
 def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
         learning_rate=1e-3, jit_compile="auto", callbacks=None, verbose="auto", compile=True,
-        initial_epoch=0, seed=0):
+        initial_epoch=0, seed=0, distribute=None):
     """Train `model` on `data` (a `zoo.data.Splits`, or a dataset name) and return the History.
 
     The model is compiled for the data's task unless `compile=False` (then it must already be).
     NumPy training data is batched by `EpochBatches`: epoch `e` sees the permutation `(seed, e)`
     whatever ran before (so a resumed run trains on what an uninterrupted one would), and the
     last partial batch is dropped (one step shape, one trace). A tf.data split is used as it is.
+    `distribute` (None, "auto", "data_parallel", "mirrored", "multi_process") trains data-
+    parallel with `batch_size` as the global batch; see `zoo.train.distribute`.
     """
     from zoo.train.batches import EpochBatches, EpochCallback
 
@@ -138,6 +142,7 @@ def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
         x = EpochBatches(x, y, batch_size=batch_size, seed=seed, epoch=initial_epoch)
         y = bs = None
         callbacks.insert(0, EpochCallback(x))
+        x = process_rows(x)  # across processes: this process's rows of each batch
     validation = data.validation
     if isinstance(validation, tuple):
         validation = _as_fit_args(validation, batch_size, task)[:2]
@@ -148,6 +153,7 @@ def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
                      shuffle=False)
 
 
+@distributed_evaluate
 def evaluate(model, data, *, split="test", batch_size=256, verbose=0, task=None) -> dict:
     """The compiled metrics of `model` on one split of `data`, as {name: float}.
 

@@ -17,6 +17,8 @@ import shutil
 import time
 from pathlib import Path
 
+from zoo.train.distribute import distributed_run
+
 
 @dataclasses.dataclass
 class RunResult:
@@ -48,11 +50,12 @@ def default_out(name: str, root="runs") -> Path:
     return Path(root) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+@distributed_run  # distribute=: build, compile, fit, evaluate and save in the strategy's scope
 def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=None,
         overrides: dict | None = None, learning_rate: float = 1e-3, optimizer="adam",
         seed: int = 0, overwrite: bool = False, resume: bool = True, jit_compile="auto",
         verbose="auto", lr_schedule: str = "constant", warmup_epochs: int = 0,
-        tensorboard: bool | str = "auto") -> RunResult:
+        tensorboard: bool | str = "auto", distribute=None) -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
     An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
@@ -65,6 +68,9 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     "warmup_cosine", "one_cycle") sized to the run's steps, `learning_rate` its peak;
     `warmup_epochs` sets the warm-up of "warmup_cosine". `tensorboard="auto"` writes TensorBoard
     logs to `out/logs` when TensorFlow is the backend.
+
+    `distribute` ("auto", "data_parallel", "mirrored", "multi_process"; see
+    `zoo.train.distribute`) trains data-parallel, `batch_size` being the global batch.
     """
     import keras
 
