@@ -68,14 +68,36 @@ def test_wrong_input_range_warns_on_first_call():
 
 
 def test_multi_scale_features_by_stage_name():
-    model = zoo.backbone("mobilenet_v2", input_shape=(64, 64, 3), weights=None, alpha=0.35,
+    # sizes that do not divide: P<k> is ceil(size / 2**k) on each axis
+    model = zoo.backbone("mobilenet_v2", input_shape=(72, 100, 3), weights=None, alpha=0.35,
                          features=[3, 4, 5])
-    outputs = model(np.zeros((1, 64, 64, 3), "float32"))
+    outputs = model(np.zeros((1, 72, 100, 3), "float32"))
     assert {k: tuple(v.shape[1:3]) for k, v in outputs.items()} == \
-        {"P3": (8, 8), "P4": (4, 4), "P5": (2, 2)}
+        {"P3": (9, 13), "P4": (5, 7), "P5": (3, 4)}
     resnet = zoo.backbone("resnet50", input_shape=(224, 224, 3), weights=None)
     assert {k: v for k, v in feature_layers(resnet).items() if k in ("P3", "P4", "P5")} == \
         {"P3": "conv3_block4_out", "P4": "conv4_block6_out", "P5": "conv5_block3_out"}
+    # MobileNet v1 rounds odd sizes down (33 -> 17 -> 8 -> 4 -> 2 -> 1), and pads before each
+    # stride: strides come from the graph, so neither the rounding nor a padded map misleads
+    v1 = zoo.backbone("mobilenet_v1", input_shape=(33, 33, 3), weights=None, alpha=0.25)
+    assert feature_layers(v1) == {"P1": "conv_pw_1_relu", "P2": "conv_pw_3_relu",
+                                  "P3": "conv_pw_5_relu", "P4": "conv_pw_11_relu",
+                                  "P5": "conv_pw_13_relu"}
+
+
+def test_zoo_backbone_features_and_the_levels_it_has():
+    """zoo_mobilenet_shapes (stem and first stack at stride 1, two stride-2 stacks) has P1 and
+    P2; its layers are shared with the network its weights were loaded into, and the feature
+    model still takes its maps from its own graph."""
+    model = zoo.backbone("zoo_mobilenet_shapes", input_shape=(40, 56, 3), features=[1, 2])
+    outputs = model(np.random.default_rng(0).uniform(0, 1, (2, 40, 56, 3)).astype("float32"))
+    assert {k: tuple(v.shape) for k, v in outputs.items()} == \
+        {"P1": (2, 20, 28, 96), "P2": (2, 10, 14, 128)}  # (40, 56) / 2**level
+    assert np.all(np.isfinite(outputs["P2"])) and float(np.std(outputs["P2"])) > 0
+    with pytest.raises(ValueError, match=r"no stage P3, P4, P5.*stride 4.*P1, P2.*\[3, 4, 5\]"):
+        zoo.backbone("zoo_mobilenet_shapes", features=[3, 4, 5])
+    with pytest.raises(ValueError, match=r"features must be .* got \[0, 1\]"):
+        zoo.backbone("zoo_mobilenet_shapes", features=[0, 1])
 
 
 def test_every_spec_builds_and_pools():

@@ -9,7 +9,9 @@ Modules: specs.py (input range, mean/std, sizes, ImageNet weight files), backbon
 freeze.py, finetune.py, pretrained.py (shipped weights, sha256-checked), source_task.py.
 """
 
-from zoo.transfer.backbone import backbone, classifier, feature_layers
+from zoo.transfer.backbone import (
+    backbone, classifier, feature_layers, output_strides, stage_levels,
+)
 from zoo.transfer.finetune import FinetuneResult, finetune
 from zoo.transfer.freeze import freeze, leaf_layers, recompile_model, trainable_count, unfreeze
 from zoo.transfer.specs import SPECS, BackboneSpec, WeightsNotFoundError, get_spec
@@ -32,5 +34,6 @@ def check_input_range(model, x):
 __all__ = [
     "SPECS", "BackboneSpec", "FinetuneResult", "WeightsNotFoundError", "backbone",
     "check_input_range", "classifier", "feature_layers", "finetune", "freeze", "get_spec",
-    "leaf_layers", "recompile_model", "trainable_count", "unfreeze",
+    "leaf_layers", "output_strides", "recompile_model", "stage_levels", "trainable_count",
+    "unfreeze",
 ]

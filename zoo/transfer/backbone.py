@@ -36,7 +36,9 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
     input_range: the range of the pixels you will feed; preprocessing to the network's own
       range (and mean/std, channel order) happens inside the model.
     features: stage levels, e.g. [3, 4, 5]: the model returns {"P3": ..., "P4": ..., "P5": ...},
-      the last layer output at stride 2**level (`feature_layers` lists them).
+      the last layer output at stride 2**level, of spatial size input / 2**level (rounded
+      as the network pads; `feature_layers` lists them). The keras.applications networks have P1..P5;
+      zoo_mobilenet_shapes downsamples 4x in all, so it has P1 and P2 only.
     trainable=False freezes every layer (BatchNorm then runs in inference mode).
 
     Example:
@@ -51,6 +53,13 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
         raise ValueError(f"zoo.backbone: pooling must be one of {POOLINGS}, got {pooling!r}")
     if features is not None and pooling is not None:
         raise ValueError("zoo.backbone: features= returns feature maps; leave pooling=None")
+    if features is not None and (
+            not isinstance(features, (list, tuple)) or not features
+            or any(not isinstance(k, int) or isinstance(k, bool) or k < 1 for k in features)
+            or len(set(features)) != len(features)):
+        raise ValueError(f"zoo.backbone({name!r}): features must be a non-empty list of distinct "
+                         f"stage levels >= 1 (P<k> has stride 2**k), e.g. [3, 4, 5]; "
+                         f"got {features!r}")
     size = spec.default_size
     input_shape = tuple(input_shape or (size, size, 3))
     if len(input_shape) != 3 or input_shape[-1] != 3:
@@ -74,13 +83,17 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
     outputs = net
     if features is not None:
         model = keras.Model(inputs, net)
-        layer_names = feature_layers(model)
+        layer_names, tensors = feature_layers(model), graph_outputs(model)
         missing = [f"P{level}" for level in features if f"P{level}" not in layer_names]
         if missing:
-            raise ValueError(f"zoo.backbone({name!r}): no stage {missing} at input "
-                             f"{input_shape[:2]}; available: {sorted(layer_names)}")
-        outputs = {f"P{level}": model.get_layer(layer_names[f"P{level}"]).output
-                   for level in features}
+            available = sorted(layer_names, key=lambda p: int(p[1:]))
+            deepest = int(available[-1][1:]) if available else 0
+            raise ValueError(
+                f"zoo.backbone({name!r}): no stage {', '.join(missing)}: its deepest feature "
+                f"map is at stride {2 ** deepest}, so the levels it has are "
+                f"{', '.join(available) or 'none'} (the architecture's, at any input size); "
+                f"got features={list(features)}")
+        outputs = {f"P{level}": tensors[layer_names[f"P{level}"]] for level in features}
     elif len(net.shape) == 2:
         pass  # zoo's own backbones end in their global average pool
     elif pooling == "avg":
@@ -187,25 +200,110 @@ def _weights_path(weights):
     return path
 
 
-def feature_layers(model) -> dict:
-    """{"P<k>": layer name}: the last layer (in graph order) whose output has stride 2**k.
+def graph_outputs(model) -> dict:
+    """{layer name: its output tensor in `model`'s own graph}, in graph order.
 
-    Padding layers (odd sizes) and squeeze-excite maps (1x1, smaller than the final map) are
-    skipped, so at 224x224 MobileNetV2 gives P3 block_6_expand_relu, P4 block_13_expand_relu,
-    P5 out_relu, and ResNet50 conv3_block4_out, conv4_block6_out, conv5_block3_out.
+    Not `layer.output`: a layer shared with another model (zoo's own backbones reuse the
+    layers of the network they were loaded into) answers with its first graph's tensor.
     """
-    height = model.inputs[0].shape[1]
-    maps = [layer for layer in model.layers
-            if len(getattr(layer.output, "shape", ())) == 4 and layer.output.shape[1]]
-    smallest = maps[-1].output.shape[1] if maps else 1
-    found = {}
-    for layer in maps:
-        size = layer.output.shape[1]
-        if size < smallest or height % size:
-            continue
-        stride = height // size
-        if stride >= 2 and stride & (stride - 1) == 0:
-            found[f"P{stride.bit_length() - 1}"] = layer.name
+    tensors = {}
+    for depth in sorted(model._nodes_by_depth, reverse=True):  # Functional's graph, inputs first
+        for node in model._nodes_by_depth[depth]:
+            if node.operation is not None and node.outputs:
+                tensors[node.operation.name] = node.outputs[0]
+    return {layer.name: tensors[layer.name] for layer in model.layers if layer.name in tensors}
+
+
+def output_strides(model) -> dict:
+    """{layer name: the stride of its output map relative to `model`'s input}, following the
+    graph: a layer's declared `strides` multiply (transposed convolutions and upsampling
+    divide), padding and cropping keep the stride, and any other layer (a nested model, a
+    custom layer) is read from its input and output sizes, so sizes that round either way
+    (33 -> 17 -> 8) come out exact. None for outputs that are not image maps and for maps
+    after a global pooling (the 1x1 maps of squeeze-excite branches).
+    """
+    return {name: stride for name, (stride, _) in _trace_strides(model).items()}
+
+
+def _trace_strides(model) -> dict:
+    """{layer name: (output stride or None, whether the layer pads its input)}."""
+    import math
+
+    strides, by_layer = {}, {}
+    for depth in sorted(model._nodes_by_depth, reverse=True):  # inputs first
+        for node in model._nodes_by_depth[depth]:
+            layer, out = node.operation, (node.outputs or [None])[0]
+            if layer is None or out is None:
+                continue
+            stride, padded = None, False
+            if node.is_input:
+                stride = 1 if len(out.shape) == 4 else None
+            else:
+                known = [(strides[id(x)], x) for x in node.input_tensors
+                         if strides.get(id(x)) is not None]
+                if (known and len(out.shape) == 4
+                        and not type(layer).__name__.startswith("Global")):
+                    stride, x = max(known, key=lambda pair: pair[0])
+                    before, after = x.shape[1], out.shape[1]
+                    kind = type(layer).__name__
+                    declared = getattr(layer, "strides", None)
+                    if isinstance(declared, (tuple, list)):
+                        declared = declared[0]
+                    if "Padding" in kind or "Cropping" in kind:
+                        padded = "Padding" in kind  # a padded copy: same stride, not a feature
+                    elif isinstance(declared, int) and "Transpose" in kind:
+                        stride /= declared
+                    elif isinstance(declared, int):
+                        stride *= declared
+                    elif "UpSampling" in kind:
+                        stride /= layer.size[0]
+                    elif before and after and after < before:
+                        stride *= 2 ** round(math.log2(before / after))
+                    elif before and after and after >= 2 * before:
+                        stride /= round(after / before)
+            for tensor in node.outputs:
+                strides[id(tensor)] = stride
+            by_layer[layer.name] = (stride, padded)
+    return by_layer
+
+
+def _level(stride):
+    """k for stride 2**k, else None."""
+    if stride is None or stride < 1 or stride != int(stride) or int(stride) & (int(stride) - 1):
+        return None
+    return int(stride).bit_length() - 1
+
+
+def stage_levels(model) -> list:
+    """[(layer, k)] for `model.layers` in graph order: k = the stride level (stride 2**k) of
+    the stage the layer belongs to: its own output's (`output_strides`), or for a layer whose
+    output is no image map (a squeeze-excite branch, pooling, a head) the level of the last
+    map before it. None while no map has been seen.
+    """
+    strides, level, found = output_strides(model), None, []
+    for layer in model.layers:
+        own = _level(strides.get(layer.name))
+        level = own if own is not None else level
+        found.append((layer, level))
+    return found
+
+
+def feature_layers(model) -> dict:
+    """{"P<k>": layer name}: the last layer (in graph order) whose output map is at stride
+    2**k (k >= 1), by `output_strides`; padding layers are skipped.
+
+    At 224x224 MobileNetV2 gives P3 block_6_expand_relu, P4 block_13_expand_relu, P5
+    out_relu, and ResNet50 conv3_block4_out, conv4_block6_out, conv5_block3_out; a map at P<k>
+    has spatial size input / 2**k (rounded up or down, as the network pads). The levels are
+    the architecture's: zoo_mobilenet_shapes (stem and first stack at stride 1, then two
+    stride-2 stacks) has P1 and P2 only, at any input size.
+    """
+    traced, found = _trace_strides(model), {}
+    for layer in model.layers:
+        stride, padded = traced.get(layer.name, (None, False))
+        level = _level(stride)
+        if level and not padded:
+            found[f"P{level}"] = layer.name
     return found
 
 
