@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
-    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "data", "train",
+    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "data", "train",
 ]
 
 
@@ -116,6 +116,14 @@ def unfreeze(model, **kwargs):
     from zoo.transfer.freeze import unfreeze as _unfreeze
 
     return _unfreeze(model, **kwargs)
+
+
+def layerwise_lr(model, learning_rate=None, **kwargs):
+    """Layer-wise learning-rate decay: the head at the full rate, each backbone stage below at
+    `decay` times the one above; recompiles (see zoo.transfer.layerwise)."""
+    from zoo.transfer.layerwise import layerwise_lr as _layerwise_lr
+
+    return _layerwise_lr(model, learning_rate, **kwargs)
 
 
 def finetune(backbone="zoo_mobilenet_shapes", data="shapes", **kwargs):

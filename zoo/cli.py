@@ -175,6 +175,7 @@ def cmd_finetune(args) -> int:
                       weights=args.weights, epochs=(args.epochs, args.finetune_epochs),
                       batch_size=args.batch_size, learning_rate=args.learning_rate,
                       unfreeze_top=args.unfreeze_top, unfreeze_from=args.unfreeze_from,
+                      layer_decay=args.layer_decay,
                       augment=() if args.no_augment else ("translate", "zoom"),
                       exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
                       verbose=2)
@@ -277,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")
     p.add_argument("--unfreeze-from", help="phase 2: unfreeze from this block, e.g. block_13")
+    p.add_argument("--layer-decay", type=float,
+                   help="phase 2: layer-wise learning-rate decay in (0, 1], e.g. 0.8: each "
+                        "backbone stage trains at that times the rate of the one above")
     p.add_argument("--no-augment", action="store_true", help="no augmentation layers")
     p.add_argument("--export", action="append",
                    choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8"),

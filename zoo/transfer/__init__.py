@@ -3,10 +3,12 @@ freeze policy, two-phase fine-tuning, and zoo's own offline-pretrained backbones
 
     zoo.backbone("mobilenet_v2", input_shape=(96, 96, 3), weights="imagenet", features=[3, 4, 5])
     zoo.freeze(model, until="block_13"); zoo.unfreeze(model, top=20, learning_rate=1e-4)
+    zoo.layerwise_lr(model, 1e-4, decay=0.8)  # each stage down trains 0.8x slower
     zoo.finetune("zoo_mobilenet_shapes", "photos/", out="runs/ft", exports=["tflite-int8"])
 
 Modules: specs.py (input range, mean/std, sizes, ImageNet weight files), backbone.py,
-freeze.py, finetune.py, pretrained.py (shipped weights, sha256-checked), source_task.py.
+freeze.py, layerwise.py (layer-wise learning-rate decay), finetune.py, pretrained.py (shipped
+weights, sha256-checked), source_task.py.
 """
 
 from zoo.transfer.backbone import (
@@ -14,6 +16,7 @@ from zoo.transfer.backbone import (
 )
 from zoo.transfer.finetune import FinetuneResult, finetune
 from zoo.transfer.freeze import freeze, leaf_layers, recompile_model, trainable_count, unfreeze
+from zoo.transfer.layerwise import depth_groups, layer_depths, layerwise_lr
 from zoo.transfer.specs import SPECS, BackboneSpec, WeightsNotFoundError, get_spec
 
 
@@ -33,7 +36,7 @@ def check_input_range(model, x):
 
 __all__ = [
     "SPECS", "BackboneSpec", "FinetuneResult", "WeightsNotFoundError", "backbone",
-    "check_input_range", "classifier", "feature_layers", "finetune", "freeze", "get_spec",
-    "leaf_layers", "output_strides", "recompile_model", "stage_levels", "trainable_count",
-    "unfreeze",
+    "check_input_range", "classifier", "depth_groups", "feature_layers", "finetune", "freeze",
+    "get_spec", "layer_depths", "layerwise_lr", "leaf_layers", "output_strides",
+    "recompile_model", "stage_levels", "trainable_count", "unfreeze",
 ]

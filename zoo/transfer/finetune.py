@@ -2,10 +2,11 @@
 
 Phase 1: backbone frozen (and called with training=False), new head trained.
 Phase 2: the top of the backbone unfrozen (BatchNorm kept frozen, in inference mode), learning
-rate lowered with linear warm-up then cosine decay, early stopping on validation loss with the
-best weights restored. Augmentation layers are on by default; class weights balance uneven
-folders. The run folder holds model.keras, config.json, metadata.json, README.md (model card),
-history.json, confusion_matrix.png and any exports.
+rate lowered with linear warm-up then cosine decay (optionally layer-wise: lower stages slower,
+`layer_decay`), early stopping on validation loss with the best weights restored. Augmentation
+layers are on by default; class weights balance uneven folders. The run folder holds
+model.keras, config.json, metadata.json, README.md (model card), history.json,
+confusion_matrix.png and any exports.
 """
 
 from __future__ import annotations
@@ -110,16 +111,18 @@ def _load_data(data, input_shape, seed):
 def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_shape=None,
              weights="default", epochs=(5, 10), batch_size=32, learning_rate=1e-3,
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
-             warmup_epochs=1, patience=3, augment=("translate", "zoom"), class_weight="auto",
-             dropout=0.2, alpha=None, minimalistic=False, exports=(), seed=0,
+             layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
+             class_weight="auto", dropout=0.2, alpha=None, minimalistic=False, exports=(), seed=0,
              overwrite=False, verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
 
     epochs: (phase 1, phase 2); phase 2 = 0 skips it. finetune_learning_rate defaults to
     learning_rate / 10. Neither unfreeze_top nor unfreeze_from: the whole backbone (but its
-    BatchNorm) trains in phase 2. exports: any of "savedmodel", "tflite-float32",
-    "tflite-float16", "tflite-int8" (int8 calibrated on training images).
+    BatchNorm) trains in phase 2. layer_decay (in (0, 1], e.g. 0.8): phase 2 trains the head
+    at the full rate and each backbone stage below at decay times the one above
+    (`zoo.layerwise_lr`; saved with model.keras). exports: any of "savedmodel",
+    "tflite-float32", "tflite-float16", "tflite-int8" (int8 calibrated on training images).
     """
     import keras
 
@@ -130,6 +133,10 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
 
     keras.utils.set_random_seed(seed)
     spec = get_spec(backbone)
+    if layer_decay is not None:
+        from zoo.transfer.layerwise import check_decay
+
+        layer_decay = check_decay(layer_decay, owner="zoo.finetune: layer_decay")
     weights = None if isinstance(weights, str) and weights.lower() == "none" else weights
     if input_shape is None:
         size = spec.default_size if not isinstance(data, (str, Path)) or not Path(
@@ -179,6 +186,10 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
             warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
         unfreeze(model, top=unfreeze_top, from_block=unfreeze_from,
                         learning_rate=schedule, verbose=bool(verbose))
+        if layer_decay is not None:
+            from zoo.transfer.layerwise import layerwise_lr
+
+            layerwise_lr(model, decay=layer_decay, verbose=bool(verbose))
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                              restore_best_weights=True)
         phase2 = model.fit(x, y, batch_size=batch_size, epochs=epochs[1],
@@ -200,7 +211,8 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
                            "learning_rate": learning_rate,
                            "finetune_learning_rate": finetune_learning_rate or learning_rate / 10,
                            "unfreeze_top": unfreeze_top, "unfreeze_from": unfreeze_from,
-                           "warmup_epochs": warmup_epochs, "patience": patience,
+                           "layer_decay": layer_decay, "warmup_epochs": warmup_epochs,
+                           "patience": patience,
                            "class_weight": weights_by_class, "seed": seed}}
     result = FinetuneResult(model, out, metrics, history, confusion, {})
     if out is not None:
@@ -319,7 +331,9 @@ def _model_card(config, metadata, result):
         f" pixels in {tuple(b['input_range'])} (preprocessing is inside the model)",
         f"- classes ({config['num_classes']}): {metadata['dataset'].get('class_names')}",
         f"- training images: {metadata['train_examples']}; epochs (phase 1, phase 2): "
-        f"{t['epochs']}; learning rates {t['learning_rate']} / {t['finetune_learning_rate']}",
+        f"{t['epochs']}; learning rates {t['learning_rate']} / {t['finetune_learning_rate']}"
+        + (f", layer-wise decay {t['layer_decay']} per backbone stage in phase 2"
+           if t.get("layer_decay") else ""),
         f"- test accuracy: {test.get('accuracy', float('nan')):.4f}, "
         f"test loss: {test.get('loss', float('nan')):.4f}",
         "",

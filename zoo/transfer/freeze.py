@@ -124,16 +124,39 @@ def unfreeze(model, *, top=None, from_block=None, batchnorm="inference", learnin
 
 def recompile_model(model, *, learning_rate=None):
     """Compile `model` again with its loss, metrics and settings, and a fresh optimizer of
-    the same class and configuration (`learning_rate` replaces the rate or schedule)."""
+    the same class and configuration (`learning_rate` replaces the rate or schedule).
+
+    A model under `zoo.layerwise_lr` gets a fresh layer-wise optimizer with the same decay,
+    its depths recounted (with `learning_rate` as the head's rate if given).
+    """
     import keras
 
-    config = dict(model._compile_config.config)  # the objects compile() was given
-    optimizer = model.optimizer
+    from zoo.transfer.layerwise import decay_of, layerwise_lr
+
+    optimizer = inner = model.optimizer
+    while isinstance(inner, keras.optimizers.LossScaleOptimizer):  # mixed_float16 wraps it
+        inner = inner.inner_optimizer
+    if isinstance(inner, keras.optimizers.MultiOptimizer):
+        decay = decay_of(inner)
+        if decay is None:
+            raise ValueError(
+                f"zoo.freeze: {model.name!r} is compiled with a MultiOptimizer that "
+                "zoo.layerwise_lr did not make, so zoo cannot rebuild it; pass "
+                "recompile=False and compile the model yourself")
+        layerwise_lr(model, learning_rate, decay=decay, verbose=False)
+        return model
     opt_config = optimizer.get_config()
     if learning_rate is not None:
         opt_config["learning_rate"] = keras.optimizers.schedules.serialize(learning_rate) \
             if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) \
             else float(learning_rate)
-    config["optimizer"] = optimizer.__class__.from_config(opt_config)
+    return compile_with(model, optimizer.__class__.from_config(opt_config))
+
+
+def compile_with(model, optimizer):
+    """Compile `model` again with the loss, metrics and settings it was compiled with, and
+    `optimizer`."""
+    config = dict(model._compile_config.config)  # the objects compile() was given
+    config["optimizer"] = optimizer
     model.compile(**config)
     return model
