@@ -98,6 +98,7 @@ def cmd_train(args) -> int:
         seed=args.seed, overwrite=args.overwrite, resume=not args.no_resume,
         jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
         lr_schedule=args.lr_schedule, warmup_epochs=args.warmup_epochs,
+        precision=args.precision,
         tensorboard="auto" if args.tensorboard else False,
         distribute=args.distribute,
     )
@@ -222,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="learning-rate schedule over the run; --learning-rate is its peak")
     p.add_argument("--warmup-epochs", type=int, default=0,
                    help="linear warm-up epochs of --lr-schedule warmup-cosine")
+    p.add_argument("--precision", default="auto",
+                   choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                   help="dtype policy; 'auto' follows zoo's measured per-device table "
+                        "(float32 on CPU: bfloat16 measured slower)")
     p.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                    help="no TensorBoard logs in --out/logs (written by default under TensorFlow)")
     p.add_argument("--distribute", choices=("auto", "data_parallel", "mirrored", "multi_process",

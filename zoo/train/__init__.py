@@ -62,6 +62,12 @@ def loss_and_metrics(model, task: str):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits), metrics
 
 
+def _computes_in_float16(model) -> bool:
+    return any(getattr(layer, "dtype_policy", None) is not None
+               and layer.dtype_policy.compute_dtype == "float16"
+               for layer in model._flatten_layers(include_self=True, recursive=True))
+
+
 # gradient-norm clip per task when the optimizer is given by name: recurrent language models
 # meet exploding gradients over long unrolls (Pascanu et al., 2013)
 DEFAULT_CLIPNORM = {"language_model": 1.0}
@@ -92,6 +98,11 @@ def compile_model(model, *, task="classification", optimizer="adam", learning_ra
         if clipnorm is not None:
             config["clipnorm"] = clipnorm
         optimizer = keras.optimizers.get({"class_name": optimizer, "config": config})
+    if _computes_in_float16(model) and not isinstance(optimizer,
+                                                      keras.optimizers.LossScaleOptimizer):
+        # float16 gradients underflow without loss scaling. Keras wraps only when the model's
+        # own policy is mixed_float16, which a reloaded model's outer policy is not
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     model.compile(optimizer=optimizer, loss=compile_kwargs.pop("loss", loss),
                   metrics=compile_kwargs.pop("metrics", metrics),
                   jit_compile=resolve_jit_compile(jit_compile, family=family_of(model)),

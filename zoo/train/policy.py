@@ -1,10 +1,11 @@
-"""Compile policy per device: where XLA (`jit_compile`) is used and where it is not.
+"""Compile policy per device: where XLA (`jit_compile`) and mixed precision are used.
 
-The table is written from measurements, not guesses; each row says what measured it.
+The tables are written from measurements, not guesses; each row says what measured it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # (backend, device) -> jit_compile. Keras' own "auto" turns XLA on wherever the model supports it.
@@ -78,3 +79,58 @@ def jit_compile(setting="auto", *, family: str | None = None) -> bool:
     if (*key, family) in FAMILY_JIT_COMPILE:
         return FAMILY_JIT_COMPILE[(*key, family)]
     return JIT_COMPILE.get(key, False)
+
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# (backend, device) -> Keras dtype policy for "auto". Mixed precision pays where the hardware has
+# fast low-precision math; the default stays float32 wherever that was not measured to be so.
+PRECISION = {
+    # measured (python -m benchmarks.precision, 2-core CPU, TF 2.21, A/B alternated): with
+    # mixed_bfloat16 the cnn runs at 0.25x of float32's steps/s, the LSTM at 0.39x, the mlp
+    # ties (1.05x, within noise) -- this CPU has no bfloat16 matrix units
+    ("tensorflow", "cpu"): "float32",
+    ("jax", "cpu"): "float32",  # same hardware: no reason to expect otherwise (unmeasured)
+    # unmeasured (no GPU lent yet): bfloat16 tensor cores should win; float32 until measured
+    ("tensorflow", "gpu"): "float32",
+    ("jax", "gpu"): "float32",
+}
+
+
+def precision(setting="auto") -> str:
+    """Resolve a `precision` setting to a Keras dtype policy name: one of `PRECISIONS` wins;
+    "auto" reads the PRECISION table (or the ZOO_PRECISION environment variable)."""
+    if setting in PRECISIONS:
+        return setting
+    if setting != "auto":
+        raise ValueError(f"precision must be 'auto' or one of {PRECISIONS}, got {setting!r}")
+    env = os.environ.get("ZOO_PRECISION")
+    if env:
+        if env not in PRECISIONS:
+            raise ValueError(f"ZOO_PRECISION must be one of {PRECISIONS}, got {env!r}")
+        return env
+    import keras
+
+    return PRECISION.get((keras.backend.backend(), device_kind()), "float32")
+
+
+@contextlib.contextmanager
+def precision_scope(setting="auto"):
+    """Models built inside compute in `precision(setting)` (variables stay float32; Keras wraps
+    the optimizer of a mixed_float16 model in a LossScaleOptimizer at compile). The global
+    dtype policy is put back on exit.
+
+        >>> import zoo
+        >>> with precision_scope("mixed_bfloat16"):
+        ...     model = zoo.build("mlp", hidden_units=(8,))
+        >>> model.layers[-1].dtype_policy.name, model.layers[-1].kernel.dtype
+        ('mixed_bfloat16', 'float32')
+    """
+    import keras
+
+    name = precision(setting)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield name
+    finally:
+        keras.config.set_dtype_policy(previous)

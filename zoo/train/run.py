@@ -55,7 +55,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         overrides: dict | None = None, learning_rate: float = 1e-3, optimizer="adam",
         seed: int = 0, overwrite: bool = False, resume: bool = True, jit_compile="auto",
         verbose="auto", lr_schedule: str = "constant", warmup_epochs: int = 0,
-        tensorboard: bool | str = "auto", distribute=None) -> RunResult:
+        tensorboard: bool | str = "auto", distribute=None, precision="auto") -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
     An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
@@ -69,6 +69,9 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     `warmup_epochs` sets the warm-up of "warmup_cosine". `tensorboard="auto"` writes TensorBoard
     logs to `out/logs` when TensorFlow is the backend.
 
+    `precision` ("auto", "float32", "mixed_bfloat16", "mixed_float16") is the dtype policy the
+    model is built in; "auto" follows zoo's measured table (`zoo.train.policy.PRECISION`).
+
     `distribute` ("auto", "data_parallel", "mirrored", "multi_process"; see
     `zoo.train.distribute`) trains data-parallel, `batch_size` being the global batch.
     """
@@ -81,6 +84,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     from zoo.train.callbacks import (AtomicModelCheckpoint, NaNGuard, ResumeState,
                                      set_random_state)
     from zoo.train.plots import plot_history
+    from zoo.train.policy import precision_scope
+    from zoo.train.policy import precision as resolve_precision
     from zoo.train.schedules import LearningRateLogger, schedule
 
     entry = registry.get(name)
@@ -106,6 +111,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     if warmup_epochs and str(lr_schedule).replace("-", "_") != "warmup_cosine":
         raise ValueError(f"zoo train: warmup_epochs={warmup_epochs} applies to lr_schedule "
                          f"'warmup_cosine' only, got lr_schedule={lr_schedule!r}")
+    precision = resolve_precision(precision)  # a bad name fails before data loads
     if tensorboard not in (True, False, "auto"):
         raise ValueError(f"zoo train: tensorboard must be True, False or 'auto', got "
                          f"{tensorboard!r}")
@@ -132,7 +138,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         print(f"zoo train: resuming {name} in {str(out)!r} after epoch "
               f"{state['epochs_done']}/{epochs}", flush=True)
     else:
-        model = zoo.build(name, **config)
+        with precision_scope(precision):
+            model = zoo.build(name, **config)
         # EpochBatches drops the partial batch: rows // batch_size optimizer steps an epoch
         steps = max(1, len(keras.tree.flatten(splits.train[0])[0]) // batch_size)
         rate = schedule(lr_schedule, learning_rate=learning_rate, total_steps=steps * epochs,
@@ -168,7 +175,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         "step": guard.stopped_at[1] + 1}
     write_text(out / "metrics.json", json.dumps(
         {"model": name, "data": dataset_name, "epochs": epochs, "batch_size": batch_size,
-         "seed": seed, "test": metrics, "stopped": stopped}, indent=2) + "\n")
+         "seed": seed, "precision": model.dtype_policy.name, "test": metrics,
+         "stopped": stopped}, indent=2) + "\n")
     if hist:
         plot_history(hist, out / "curves.png", title=f"{name} on {dataset_name}")
     if guard.stopped_at is None:
