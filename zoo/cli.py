@@ -98,7 +98,7 @@ def cmd_train(args) -> int:
         seed=args.seed, overwrite=args.overwrite, resume=not args.no_resume,
         jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
         lr_schedule=args.lr_schedule, warmup_epochs=args.warmup_epochs,
-        precision=args.precision,
+        precision=args.precision, patience=args.patience,
         tensorboard="auto" if args.tensorboard else False,
         distribute=args.distribute,
     )
@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="learning-rate schedule over the run; --learning-rate is its peak")
     p.add_argument("--warmup-epochs", type=int, default=0,
                    help="linear warm-up epochs of --lr-schedule warmup-cosine")
+    p.add_argument("--patience", type=int,
+                   help="early stopping: stop after N epochs without a better validation loss "
+                        "and keep the best epoch's weights (default: train every epoch)")
     p.add_argument("--precision", default="auto",
                    choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
                    help="dtype policy; 'auto' follows zoo's measured per-device table "

@@ -109,3 +109,27 @@ def test_xla_policy_follows_the_measured_table(monkeypatch):
     assert zoo.train.compile_model(mlp).jit_compile is False
     assert jit_compile(True, family="dense") is True  # the user's choice wins
     assert zoo.train.compile_model(mlp, jit_compile=True).jit_compile is True
+
+
+def test_resumed_runs_keep_the_best_checkpoint_and_early_stopping_counters(tmp_path):
+    from zoo.train.callbacks import AtomicModelCheckpoint, EarlyStopping
+
+    best = zoo.build("mlp", hidden_units=(4,))
+    zoo.save(best, tmp_path / "best.keras")
+    checkpoint = AtomicModelCheckpoint(tmp_path / "best.keras")
+    checkpoint.resume_from({"best": 0.25, "saved_epoch": 3})
+    checkpoint.set_model(zoo.build("mlp", hidden_units=(4,)))
+    checkpoint.on_epoch_end(4, {"val_loss": 0.5})  # worse than the run's best: not saved
+    assert checkpoint.saved_epoch == 3
+    for a, b in zip(zoo.load(tmp_path / "best.keras").get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+    early = EarlyStopping(3, best_path=tmp_path / "best.keras")
+    early.resume_from({"wait": 2, "best": 0.25, "best_epoch": 3})
+    early.set_model(zoo.build("mlp", hidden_units=(4,)))
+    early.on_train_begin()
+    assert (early.wait, early.best, early.best_epoch) == (2, 0.25, 3)
+    for a, b in zip(early.best_weights, best.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    early.on_epoch_end(4, {"val_loss": 0.5})  # the third epoch without improvement: stop
+    assert early.model.stop_training and early.stopped_epoch == 4

@@ -2,12 +2,14 @@
 (the rate per epoch in history.csv, TensorBoard logs, a safe-mode reload of the schedule)."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
 
 import zoo
 from zoo import cli
+from zoo.train.run import run
 from zoo.train.schedules import schedule
 
 
@@ -65,4 +67,22 @@ def test_zoo_train_with_a_schedule_logs_its_rate_and_reloads(tmp_path, capsys):
 def test_warmup_needs_the_warmup_schedule(tmp_path):
     with pytest.raises(ValueError, match=r"warmup_epochs=1 applies to lr_schedule "
                                          r"'warmup_cosine' only"):
-        zoo.train.run.run("mlp", epochs=2, warmup_epochs=1, out=tmp_path / "x")
+        run("mlp", epochs=2, warmup_epochs=1, out=tmp_path / "x")
+
+
+def test_early_stopping_keeps_the_best_epoch(tmp_path):
+    # a learning rate this high makes the validation loss worse after the first epochs
+    result = run("mlp", epochs=12, patience=2, learning_rate=0.3,
+                               overrides={"hidden_units": (16,)}, out=tmp_path / "run",
+                               verbose=0, tensorboard=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    stopped = metrics["stopped"]
+    assert stopped["reason"] == "early stopping" and stopped["epoch"] < 12
+    val = result.history["val_loss"]
+    assert len(val) == stopped["epoch"] and stopped["best_epoch"] == int(np.argmin(val)) + 1
+    assert stopped["epoch"] - stopped["best_epoch"] == 2  # the patience
+    best = zoo.load(tmp_path / "run" / "best.keras")
+    for a, b in zip(best.get_weights(), zoo.load(tmp_path / "run").get_weights()):
+        np.testing.assert_array_equal(a, b)  # the saved model is the best epoch's
+    with pytest.raises(ValueError, match="patience must be an int >= 1, got 0"):
+        run("mlp", epochs=2, patience=0, out=tmp_path / "x")

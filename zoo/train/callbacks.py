@@ -61,6 +61,14 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
         self.best = math.inf if mode == "min" else -math.inf
         self.saved_epoch = None
 
+    def resume_state(self) -> dict:
+        return {"best": self.best, "saved_epoch": self.saved_epoch}
+
+    def resume_from(self, state: dict) -> None:
+        """Continue a resumed run: without this the first resumed epoch would always count as
+        'best' and overwrite a better best.keras."""
+        self.best, self.saved_epoch = float(state["best"]), state["saved_epoch"]
+
     def on_epoch_end(self, epoch, logs=None):
         from zoo.export.saving import save
 
@@ -107,6 +115,37 @@ class NaNGuard(keras.callbacks.Callback):
             self._good = self.model.get_weights()
 
 
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' EarlyStopping on `val_loss` with the best weights restored at the end, whose
+    counters survive a resumed run (`resume_state` / `resume_from`; the best weights come back
+    from the run's atomic `best.keras`, saved at the same epochs by the same rule)."""
+
+    def __init__(self, patience: int, *, best_path=None):
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"zoo train: patience must be an int >= 1, got {patience!r}")
+        super().__init__(monitor="val_loss", mode="min", patience=patience,
+                         restore_best_weights=True, verbose=1)
+        self.best_path = best_path
+        self._resumed = None
+
+    def resume_state(self) -> dict:
+        return {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch}
+
+    def resume_from(self, state: dict) -> None:
+        self._resumed = dict(state)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # resets the counters: put a resumed run's back after it
+        if self._resumed and self._resumed.get("best") is not None:
+            self.wait = int(self._resumed["wait"])
+            self.best = float(self._resumed["best"])
+            self.best_epoch = int(self._resumed["best_epoch"])
+            if self.best_path is not None and Path(self.best_path).exists():
+                from zoo.export.saving import load
+
+                self.best_weights = load(self.best_path).get_weights()
+
+
 class ResumeState(keras.callbacks.Callback):
     """Keep `<folder>/model.keras` (weights and optimizer state) and `state.json` (epochs done,
     history so far, seed-generator states) after every epoch, both written atomically.
@@ -114,9 +153,12 @@ class ResumeState(keras.callbacks.Callback):
     The epoch counter only moves forward: a state older than the one on disk is never written.
     """
 
-    def __init__(self, folder, *, history=None, epochs_done=0, extra=None):
+    def __init__(self, folder, *, history=None, epochs_done=0, extra=None, keep=None):
         super().__init__()
         self.extra = dict(extra or {})  # saved beside the counter, e.g. the run's config
+        # callbacks whose counters a resumed run needs: {name: callback with resume_state()};
+        # list them before this callback so that their epoch is done when it is written
+        self.keep = dict(keep or {})
         self.folder = Path(folder)
         self.history = {k: list(v) for k, v in (history or {}).items()}
         self.epochs_done = epochs_done
@@ -148,4 +190,5 @@ class ResumeState(keras.callbacks.Callback):
         self.epochs_done = epoch + 1
         write_text(self.folder / "state.json", json.dumps(
             {**self.extra, "epochs_done": self.epochs_done, "history": self.history,
-             "random_state": random_state(self.model)}) + "\n")
+             "random_state": random_state(self.model),
+             "callbacks": {name: cb.resume_state() for name, cb in self.keep.items()}}) + "\n")

@@ -55,7 +55,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         overrides: dict | None = None, learning_rate: float = 1e-3, optimizer="adam",
         seed: int = 0, overwrite: bool = False, resume: bool = True, jit_compile="auto",
         verbose="auto", lr_schedule: str = "constant", warmup_epochs: int = 0,
-        tensorboard: bool | str = "auto", distribute=None, precision="auto") -> RunResult:
+        tensorboard: bool | str = "auto", distribute=None, precision="auto",
+        patience: int | None = None) -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
     An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
@@ -69,6 +70,9 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     `warmup_epochs` sets the warm-up of "warmup_cosine". `tensorboard="auto"` writes TensorBoard
     logs to `out/logs` when TensorFlow is the backend.
 
+    `patience`: stop when the validation loss has not improved for that many epochs, and end
+    with the best epoch's weights (its counters survive a resume). None: train all epochs.
+
     `precision` ("auto", "float32", "mixed_bfloat16", "mixed_float16") is the dtype policy the
     model is built in; "auto" follows zoo's measured table (`zoo.train.policy.PRECISION`).
 
@@ -81,8 +85,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     import zoo.data
     from zoo import registry, train
     from zoo.export.saving import save, write_text
-    from zoo.train.callbacks import (AtomicModelCheckpoint, NaNGuard, ResumeState,
-                                     set_random_state)
+    from zoo.train.callbacks import (AtomicModelCheckpoint, EarlyStopping, NaNGuard,
+                                     ResumeState, set_random_state)
     from zoo.train.plots import plot_history
     from zoo.train.policy import precision_scope
     from zoo.train.policy import precision as resolve_precision
@@ -112,6 +116,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         raise ValueError(f"zoo train: warmup_epochs={warmup_epochs} applies to lr_schedule "
                          f"'warmup_cosine' only, got lr_schedule={lr_schedule!r}")
     precision = resolve_precision(precision)  # a bad name fails before data loads
+    if patience is not None:
+        EarlyStopping(patience)  # a bad value fails before data loads
     if tensorboard not in (True, False, "auto"):
         raise ValueError(f"zoo train: tensorboard must be True, False or 'auto', got "
                          f"{tensorboard!r}")
@@ -148,8 +154,15 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
                             learning_rate=rate, jit_compile=jit_compile)
     epochs_done = state["epochs_done"] if state else 0
     guard = NaNGuard()
+    checkpoint = AtomicModelCheckpoint(out / "best.keras")
+    keep = {"best_checkpoint": checkpoint}
+    if patience is not None:
+        keep["early_stopping"] = EarlyStopping(patience, best_path=out / "best.keras")
+    for key, callback in keep.items():
+        if state and key in state.get("callbacks", {}):
+            callback.resume_from(state["callbacks"][key])
     keeper = ResumeState(resume_dir, history=state["history"] if state else None,
-                         epochs_done=epochs_done, extra={"config": jsonable(config)})
+                         epochs_done=epochs_done, extra={"config": jsonable(config)}, keep=keep)
     # a family module may add callbacks: `run_callbacks(model, splits, out)` (e.g. PNG grids)
     family_hook = getattr(importlib.import_module(entry.builder.__module__), "run_callbacks", None)
     extra = list(family_hook(model, splits, out)) if family_hook else []
@@ -159,8 +172,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     if epochs_done < epochs:
         train.fit(model, splits, epochs=epochs, batch_size=batch_size, compile=False,
                   initial_epoch=epochs_done, verbose=verbose, seed=seed,
-                  callbacks=[LearningRateLogger(), guard, keeper,
-                             AtomicModelCheckpoint(out / "best.keras"), *extra])
+                  callbacks=[LearningRateLogger(), guard, *keep.values(), keeper, *extra])
     metrics = train.evaluate(model, splits, split="test")
 
     out.mkdir(parents=True, exist_ok=True)
@@ -173,6 +185,10 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     stopped = None if guard.stopped_at is None else {
         "reason": "non-finite loss", "epoch": guard.stopped_at[0] + 1,
         "step": guard.stopped_at[1] + 1}
+    early = keep.get("early_stopping")
+    if stopped is None and early is not None and early.stopped_epoch > 0:
+        stopped = {"reason": "early stopping", "epoch": early.stopped_epoch + 1,
+                   "best_epoch": early.best_epoch + 1}
     write_text(out / "metrics.json", json.dumps(
         {"model": name, "data": dataset_name, "epochs": epochs, "batch_size": batch_size,
          "seed": seed, "precision": model.dtype_policy.name, "test": metrics,
