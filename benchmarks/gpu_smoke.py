@@ -49,7 +49,8 @@ class _Blocker(importlib.abc.MetaPathFinder):
 
 
 def block_absent_packages():
-    loaded = [m for m in sys.modules if m.split(".")[0] in ABSENT_THERE]
+    loaded = [m for m, module in sys.modules.items()
+              if m.split(".")[0] in ABSENT_THERE and module is not None]  # None: blocked
     if loaded:
         raise RuntimeError(f"gpu_smoke: already imported, cannot block: {loaded}")
     sys.meta_path.insert(0, _Blocker())
