@@ -23,8 +23,8 @@ activation fused into them: the ceiling a perfect compiler reaches), "unfused" e
 output; weights (~0.2 MB/img at batch 256) are left out. HBM bandwidth is looked up from the
 device name (`HBM_BYTES_S`) or given with --hbm-gbs.
 
-    python -m benchmarks.gpu_finetune_vs_timm                 # on the GPU machine (after gpu_smoke.sh)
-    KERAS_BACKEND=jax python -m benchmarks.gpu_finetune_vs_timm --smoke   # CPU: batch 2, 32 px, 2 steps
+    python -m benchmarks.gpu_finetune_vs_timm           # GPU machine, after gpu_smoke.sh
+    python -m benchmarks.gpu_finetune_vs_timm --smoke   # CPU: batch 2, 32 px, 2 steps
 
 Writes benchmarks/results/<machine>-gpu.json and .md (records: name, unit, zoo, reference,
 ratio, machine, ...; --smoke writes only with --out). Where torch or timm does not import,
