@@ -62,15 +62,21 @@ def build_default(name):
 
 def run_under_jax(script: str, *, timeout: int = 300):
     """Run `script` in a fresh interpreter with KERAS_BACKEND=jax (CPU) from the repository
-    root, so it can import `tests.helpers`; fail with its stderr if it fails."""
+    root, so it can import `tests.helpers`; fail with its stderr if it fails.
+
+    TensorFlow is made unimportable there, as on our GPU machines (JAX, no TensorFlow): that
+    proves the JAX path never needs it, and saves the ~10 s Keras would spend importing it
+    (`keras.utils.set_random_seed` does when TensorFlow is installed). XLA is on (ZOO_JIT_COMPILE
+    is the suite's TensorFlow setting; JAX without jit runs op by op)."""
     import os
     import subprocess
     import sys
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=root)
+           "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_JIT_COMPILE": "1"}
+    prelude = "import sys\nsys.modules['tensorflow'] = None\n"
+    proc = subprocess.run([sys.executable, "-c", prelude + script], env=env,
+                          capture_output=True, text=True, timeout=timeout, cwd=root)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc

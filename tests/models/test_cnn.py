@@ -181,15 +181,19 @@ def test_model_info_reports_flops():
 
 # --- learning ----------------------------------------------------------------------------------
 # (model, dataset, loader kwargs, epochs, accuracy asserted on the test split); measured on a
-# 2-core CPU: cnn 0.978, resnet_small 0.981, cnn1d 0.629, inception 0.853, separable_cnn 0.927,
-# squeezenet 0.943.
+# 2-core CPU: cnn 0.978, resnet_small 0.981, cnn1d 0.629. The shapes models swing with the batch
+# order (zoo.train's epoch-seeded EpochBatches): inception 0.757 / 0.853 (batch seeds 0 / 1;
+# 0.837 in Keras' own order), separable_cnn 0.817 (seed 0; 0.927 in Keras' order), squeezenet
+# 0.85 / 0.957 / 0.98 (seeds 0, 1, 2; with Glorot init it stalled at chance, loss ln 4, for 3 of
+# 5 orders tried, hence He init in its ReLU layers). Bars sit below the worst seed seen; chance
+# is 0.25.
 LEARNING = [
     ("cnn", "digits", {}, 10, 0.95),
     ("resnet_small", "digits", {}, 10, 0.97),
     ("cnn1d", "text:modules", {}, 15, 0.55),
-    ("inception", "shapes", {}, 8, 0.80),
-    ("separable_cnn", "shapes", {"image_size": 24}, 8, 0.85),
-    ("squeezenet", "shapes", {}, 8, 0.85),
+    ("inception", "shapes", {}, 8, 0.70),
+    ("separable_cnn", "shapes", {"image_size": 24}, 8, 0.75),
+    ("squeezenet", "shapes", {}, 8, 0.80),
 ]
 
 

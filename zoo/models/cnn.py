@@ -583,14 +583,14 @@ def squeezenet(
     sizes = _check_fits(name, x.shape[1:3], stem_kernel_size, stem_strides, "valid", "conv1",
                         input_shape)
     x = keras.layers.Conv2D(stem_filters, stem_kernel_size, strides=stem_strides,
-                            activation="relu", name="conv1")(x)
+                            activation="relu", kernel_initializer="he_normal", name="conv1")(x)
     sizes = _check_fits(name, sizes, 3, 2, "valid", "pool1", input_shape)
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     for i, (squeeze, expand1x1, expand3x3) in enumerate(filters):
         # the paper numbers fire modules from 2 (conv1 is layer 1)
         x = FireModule(squeeze, expand1x1, expand3x3,
                        bypass=bypass == "simple" and x.shape[-1] == expand1x1 + expand3x3,
-                       name=f"fire{i + 2}")(x)
+                       kernel_initializer="he_normal", name=f"fire{i + 2}")(x)
         if i in pool_after:
             sizes = _check_fits(name, sizes, 3, 2, "valid", f"pool_fire{i + 2}", input_shape)
             x = keras.layers.MaxPooling2D(3, strides=2, name=f"pool_fire{i + 2}")(x)
