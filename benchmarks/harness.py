@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from zoo.train.xla import TraceCounter  # noqa: F401 -- one counter for zoo and the benchmarks
+
 
 @dataclasses.dataclass
 class Record:
@@ -48,34 +50,6 @@ def random_batch(shape, *, seed=0, dtype="float32", high=None):
     if high is not None:
         return rng.integers(1, high, size=shape).astype(dtype)
     return rng.normal(size=shape).astype(dtype)
-
-
-class TraceCounter:
-    """Counts traces of `model.train_step`: install before the first `fit`.
-
-    Keras runs `train_step` as Python only while tracing it -- into a `tf.function` graph on
-    TensorFlow (with `jit_compile` on or off), into `jax.jit` on JAX, where each trace is one
-    XLA compilation -- so Python calls after the first step are retraces, and zero retraces means
-    the first step's compiled program served every later step. Under JAX with `jit_compile`
-    off the step runs eagerly (a Python call per step): `compiled` is then False and the count
-    says nothing about compilation.
-    """
-
-    def __init__(self, model):
-        import keras
-
-        self.traces = 0
-        self.compiled = keras.backend.backend() != "jax" or model.jit_compile
-        step = model.train_step
-
-        def counting_train_step(*args, **kwargs):
-            self.traces += 1
-            return step(*args, **kwargs)
-
-        model.train_step = counting_train_step  # read by make_train_function at the first fit
-
-    def retraces_since(self, traces_before: int) -> int | None:
-        return self.traces - traces_before if self.compiled else None
 
 
 class StepTimer:

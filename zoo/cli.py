@@ -102,7 +102,7 @@ def cmd_train(args) -> int:
         tensorboard="auto" if args.tensorboard else False,
         distribute=args.distribute,
     )
-    print(f"\ntest: " + "  ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
+    print("\ntest: " + "  ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
     logs = ", logs/ (TensorBoard)" if (result.out / "logs").exists() else ""
     print(f"saved: {result.out}/model.keras, config.json, history.json/.csv, metrics.json, "
           f"curves.png{logs}")

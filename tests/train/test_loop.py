@@ -10,7 +10,7 @@ import pytest
 import keras
 
 import zoo
-from benchmarks.harness import TraceCounter
+from zoo.train.xla import TraceCounter
 from tests.helpers import run_under_jax
 from zoo.train.loop import TrainLoop
 
@@ -109,7 +109,7 @@ def test_jax_loop_matches_model_fit():
 
         # jax.jit compiles once per input shape: zoo's fixed-shape batches trace the train step
         # once per run; model.fit on the same arrays traces again for the ragged last batch
-        from benchmarks.harness import TraceCounter
+        from zoo.train.xla import TraceCounter
         x, y = data.train
         assert len(x) % 64
         for feed in ("zoo", "keras"):

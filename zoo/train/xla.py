@@ -22,6 +22,34 @@ _UNSUPPORTED = re.compile(r"No registered '(\w+)' OpKernel for (\w+) devices com
                           r"node \{\{node ([^}]+)\}\}")
 
 
+class TraceCounter:
+    """Counts traces of `model.train_step`: install before the first `fit`.
+
+    Keras runs `train_step` as Python only while tracing it -- into a `tf.function` graph on
+    TensorFlow (with `jit_compile` on or off), into `jax.jit` on JAX, where each trace is one
+    XLA compilation -- so Python calls after the first step are retraces, and zero retraces means
+    the first step's compiled program served every later step. Under JAX with `jit_compile`
+    off the step runs eagerly (a Python call per step): `compiled` is then False and the count
+    says nothing about compilation.
+    """
+
+    def __init__(self, model):
+        import keras
+
+        self.traces = 0
+        self.compiled = keras.backend.backend() != "jax" or model.jit_compile
+        step = model.train_step
+
+        def counting_train_step(*args, **kwargs):
+            self.traces += 1
+            return step(*args, **kwargs)
+
+        model.train_step = counting_train_step  # read by make_train_function at the first fit
+
+    def retraces_since(self, traces_before: int) -> int | None:
+        return self.traces - traces_before if self.compiled else None
+
+
 @dataclasses.dataclass
 class XlaReport:
     model: str
@@ -97,22 +125,15 @@ def _measure(model, batch, task, jit, steps, repeats=3):
     from zoo.train import compile_model
 
     compile_model(model, task=task, jit_compile=jit)
-    traces = [0]
-    step = model.train_step
-
-    def counting_train_step(*args, **kwargs):
-        traces[0] += 1  # Python runs only while tracing (graph or jax.jit)
-        return step(*args, **kwargs)
-
-    model.train_step = counting_train_step
+    counter = TraceCounter(model)
     model.fit(_Repeated(batch, 2), epochs=1, verbose=0, shuffle=False)
-    after_warmup = traces[0]
+    after_warmup = counter.traces
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         model.fit(_Repeated(batch, steps), epochs=1, verbose=0, shuffle=False)  # host values
         times.append((time.perf_counter() - start) / steps)
-    return 1000 * statistics.median(times), traces[0], traces[0] - after_warmup
+    return 1000 * statistics.median(times), counter.traces, counter.traces - after_warmup
 
 
 def check_xla(model, data, *, task=None, batch_size=32, steps=20, verbose=True) -> XlaReport:
