@@ -37,6 +37,9 @@ def test_zoo_train_in_mixed_float16(tmp_path):
     model = zoo.load(out)
     dense = [layer for layer in model.layers if layer.weights][0]
     assert dense.dtype_policy.name == "mixed_float16" and dense.kernel.dtype == "float32"
+    from zoo.train.run import _precision_of  # what a resumed run reports in metrics.json
+
+    assert model.dtype_policy.name == "float32" and _precision_of(model) == "mixed_float16"
     # recompiled (as a resumed run is), the reloaded float16 model gets its loss scaling back
     zoo.train.compile_model(model, optimizer=model.optimizer)
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)

@@ -88,6 +88,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     from zoo.train.callbacks import (AtomicModelCheckpoint, EarlyStopping, NaNGuard,
                                      ResumeState, set_random_state)
     from zoo.train.plots import plot_history
+    from zoo.train.batches import EpochBatches
     from zoo.train.policy import precision_scope
     from zoo.train.policy import precision as resolve_precision
     from zoo.train.schedules import LearningRateLogger, schedule
@@ -146,8 +147,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     else:
         with precision_scope(precision):
             model = zoo.build(name, **config)
-        # EpochBatches drops the partial batch: rows // batch_size optimizer steps an epoch
-        steps = max(1, len(keras.tree.flatten(splits.train[0])[0]) // batch_size)
+        steps = len(EpochBatches(splits.train[0], batch_size=batch_size))  # fit's steps/epoch
         rate = schedule(lr_schedule, learning_rate=learning_rate, total_steps=steps * epochs,
                         warmup_steps=steps * warmup_epochs)
         train.compile_model(model, task=entry.task, optimizer=optimizer,
@@ -191,7 +191,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
                    "best_epoch": early.best_epoch + 1}
     write_text(out / "metrics.json", json.dumps(
         {"model": name, "data": dataset_name, "epochs": epochs, "batch_size": batch_size,
-         "seed": seed, "precision": model.dtype_policy.name, "test": metrics,
+         "seed": seed, "precision": _precision_of(model), "test": metrics,
          "stopped": stopped}, indent=2) + "\n")
     if hist:
         plot_history(hist, out / "curves.png", title=f"{name} on {dataset_name}")
@@ -199,6 +199,15 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         shutil.rmtree(resume_dir, ignore_errors=True)  # finished: nothing left to resume
     return RunResult(model=model, out=out, history=hist, metrics=metrics, config=config,
                      stopped_at=guard.stopped_at)
+
+
+def _precision_of(model) -> str:
+    """The dtype policy the model's layers compute in (a reloaded model's own outer policy is
+    the global one at load time, not the one it was built in)."""
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if layer.weights and getattr(layer, "dtype_policy", None) is not None:
+            return layer.dtype_policy.name
+    return model.dtype_policy.name
 
 
 def history_csv(history: dict) -> str:
