@@ -3,6 +3,7 @@ one training step lowers the loss, and its .keras file reloads in a fresh proces
 custom_objects) with identical predictions."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -47,8 +48,10 @@ GENERATIVE = [n for n in ALL_MODELS if registry.get(n).task == "generative"]
 
 @pytest.mark.parametrize("name", [n for n in ALL_MODELS if n not in GENERATIVE])
 def test_one_training_step_lowers_loss(name):
+    """Eagerly: tracing a graph for one step of a MobileNet cost ~45 s of CI time, and the
+    compiled paths are exercised by every learning test (tests/models) and by zoo.train."""
     entry, model = build_default(name)
-    zoo.train.compile_model(model, task=entry.task, learning_rate=1e-3)
+    zoo.train.compile_model(model, task=entry.task, learning_rate=1e-3, run_eagerly=True)
     x = example_inputs(model, entry)
     y = x if entry.task == "autoencoder" else example_targets(model, entry)
     before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
@@ -72,6 +75,15 @@ def test_one_generative_step_updates_every_part(name):
         assert weights_changed(before[part], sub), f"{name}: one step left the {part} unchanged"
 
 
+def _outputs(y):
+    """A model call's output(s) as one NumPy array (outputs of one shape stacked)."""
+    import keras
+
+    if isinstance(y, (list, tuple)):
+        return np.stack([keras.ops.convert_to_numpy(t) for t in y])
+    return np.asarray(keras.ops.convert_to_numpy(y))
+
+
 @pytest.fixture(scope="module")
 def reloaded(tmp_path_factory):
     """Save every model, reload all of them in ONE fresh interpreter, return both predictions."""
@@ -82,7 +94,8 @@ def reloaded(tmp_path_factory):
         x = example_inputs(model, entry)
         xs = x if isinstance(x, list) else [x]
         np.savez(tmp / f"{name}_x.npz", *xs)
-        expected[name] = np.asarray(model.predict(x, verbose=0))
+        # called, not predict(): tracing a predict graph per model cost ~100 s of CI time
+        expected[name] = _outputs(model(x, training=False))
         zoo.save(model, tmp / f"{name}.keras")
         jobs.append(name)
     script = textwrap.dedent(f"""
@@ -90,16 +103,18 @@ def reloaded(tmp_path_factory):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import numpy as np, keras
         import zoo.layers  # registers zoo's serializable layers, as zoo.load does
+        from tests.test_models import _outputs
         tmp = {str(tmp)!r}
         for name in {jobs!r}:
             model = keras.saving.load_model(f"{{tmp}}/{{name}}.keras")  # safe_mode defaults on
             data = np.load(f"{{tmp}}/{{name}}_x.npz")
             xs = [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
-            y = model.predict(xs[0] if len(xs) == 1 else xs, verbose=0)
-            np.save(f"{{tmp}}/{{name}}_y.npy", np.asarray(y))
+            y = model(xs[0] if len(xs) == 1 else xs, training=False)
+            np.save(f"{{tmp}}/{{name}}_y.npy", _outputs(y))
     """)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, cwd=root)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return {name: (expected[name], np.load(tmp / f"{name}_y.npy")) for name in jobs}
 
