@@ -93,7 +93,7 @@ def _classifier_head(x, pooling, num_classes, dropout):
     activation = "sigmoid" if num_classes == 1 else "softmax"
     # Glorot, not zeros: with a zero head (ViT's fine-tuning trick) no gradient reaches the
     # encoder at the first step, and ViT from scratch on `shapes` sat at chance (loss ln 4) for
-    # 8 epochs at lr 1e-3 (4 epochs at 3e-4); with Glorot it left ln 4 in the second epoch
+    # 8 epochs at lr 1e-3 (4 epochs at 3e-4); with Glorot it left ln 4 by the third epoch
     return keras.layers.Dense(num_classes, activation=activation, name="predictions")(x)
 
 

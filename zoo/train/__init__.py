@@ -130,7 +130,8 @@ def fit(model, data, *, epochs=10, batch_size=32, task=None, optimizer="adam",
     The model is compiled for the data's task unless `compile=False` (then it must already be).
     NumPy training data is batched by `EpochBatches`: epoch `e` sees the permutation `(seed, e)`
     whatever ran before (so a resumed run trains on what an uninterrupted one would), and the
-    last partial batch is dropped (one step shape, one trace). A tf.data split is used as it is.
+    last partial batch is dropped (one step shape, one trace); under TensorFlow the same batches
+    are gathered inside tf.data (`zoo.train.tf_batches`). A tf.data split is used as it is.
     `distribute` (None, "auto", "data_parallel", "mirrored", "multi_process") trains data-
     parallel with `batch_size` as the global batch; see `zoo.train.distribute`.
     """

@@ -87,8 +87,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     from zoo.export.saving import save, write_text
     from zoo.train.callbacks import (AtomicModelCheckpoint, EarlyStopping, NaNGuard,
                                      ResumeState, set_random_state)
-    from zoo.train.plots import plot_history
     from zoo.train.batches import EpochBatches
+    from zoo.train.plots import plot_history
     from zoo.train.policy import precision_scope
     from zoo.train.policy import precision as resolve_precision
     from zoo.train.schedules import LearningRateLogger, schedule
