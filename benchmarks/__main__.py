@@ -4,7 +4,8 @@
     python -m benchmarks --only overhead xla_policy --quick
 
 Prints one line per benchmark ending in its ratio (zoo / reference, higher is better), and writes
-benchmarks/results/<machine>.json (a list of records) and <machine>.md (the README's table).
+benchmarks/results/<machine>.json (a list of records: name, unit, zoo, reference, ratio,
+machine, note, extra, versions) and <machine>.md (the README's table).
 """
 
 import argparse
@@ -54,9 +55,10 @@ def main(argv=None):
             ref = "" if record.reference is None else f" vs {record.reference:.4g}"
             print(f"{record.name:<28} {record.zoo:10.4g}{ref} {record.unit}{ratio}", flush=True)
     meta = {"machine": machine_name(), "versions": versions()}
+    for record in records:  # each record says what it ran on: the file is a plain list
+        record["versions"] = meta["versions"]
     out = Path(args.out)
-    write_text(out / f"{meta['machine']}.json",
-               json.dumps({"meta": meta, "records": records}, indent=2) + "\n")
+    write_text(out / f"{meta['machine']}.json", json.dumps(records, indent=2) + "\n")
     write_text(out / f"{meta['machine']}.md", markdown(records, meta))
     print(f"wrote {out / meta['machine']}.json and .md")
     return 0

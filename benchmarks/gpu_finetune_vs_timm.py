@@ -358,7 +358,7 @@ def main(argv=None):
         from zoo.export.saving import write_text
 
         stem = Path(out) / records[0].machine
-        payload = {"records": [dataclasses.asdict(r) for r in records]}
+        payload = [dataclasses.asdict(r) for r in records]  # a plain list, as python -m benchmarks
         write_text(f"{stem}.json", json.dumps(payload, indent=2) + "\n")
         write_text(f"{stem}.md", markdown(records))
         print(f"wrote {stem}.json and .md")

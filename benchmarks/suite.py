@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from benchmarks.harness import (EpochTimer, Record, StepTimer, alternate, machine_name,
-                                median_of, random_batch)
+from benchmarks.harness import (EpochTimer, Record, StepTimer, TraceCounter, alternate,
+                                machine_name, median_of, random_batch)
 
 
 def _compile(model, loss, *, jit_compile, label_smoothing=None):
@@ -24,13 +24,58 @@ def _compile(model, loss, *, jit_compile, label_smoothing=None):
     return model
 
 
-# --- 1. no overhead: zoo.build + zoo's compile policy vs the same architecture at Keras defaults
-OVERHEAD_CASES = {
-    # name: (zoo entry, overrides, input shape, classes, batch, integer inputs' vocabulary)
+# --- 1. no overhead: zoo.build + zoo.train vs the same architecture trained by plain model.fit
+FAMILY_CASES = {
+    # family: (zoo entry, overrides, input shape, classes, batch, integer inputs' vocabulary)
     "mlp": ("mlp", {}, (8, 8), 10, 64, None),
     "cnn": ("cnn", {"input_shape": (28, 28, 1)}, (28, 28, 1), 10, 64, None),
     "rnn": ("rnn", {}, (64,), 5, 32, 99),
+    "cnn_rnn": ("cnn_lstm_video", {}, (8, 16, 16, 1), 4, 32, None),
+    "autoencoder": ("conv_autoencoder", {"input_shape": (28, 28, 1)}, (28, 28, 1), None, 64,
+                    None),
+    "gan": ("dcgan", {"input_shape": (28, 28, 1)}, (28, 28, 1), None, 64, None),
+    "transformer": ("transformer_classifier", {}, (64,), 5, 32, 99),
+    "backbone": ("mobilenet_v2", {}, (32, 32, 3), 4, 64, None),
 }
+
+
+def _case_arrays(case, rows):
+    """Random inputs of the case's shape (token ids for a vocabulary, pixels in [0, 1] for
+    image models with no classes) and targets for its task: class ids, the inputs themselves
+    for an autoencoder, ignored labels for a GAN."""
+    _, _, shape, classes, _, vocab = case
+    if vocab:
+        x = random_batch((rows,) + shape, high=vocab, dtype="int32")
+    elif classes is None:
+        x = np.random.default_rng(0).uniform(0, 1, (rows,) + shape).astype("float32")
+    else:
+        x = random_batch((rows,) + shape)
+    y = np.random.default_rng(1).integers(0, classes or 1, size=(rows,))
+    return x, y
+
+
+def _reference(name, overrides, task):
+    """The same architecture compiled at Keras' defaults (jit_compile="auto", Adam 1e-3).
+
+    The MLP is written out in plain Keras; other graphs are rebuilt by `keras.models.clone_model`;
+    a GAN (a subclassed model with its own train_step) is a fresh build compiled by Keras'
+    `compile()` with its default arguments."""
+    import keras
+
+    import zoo
+    from zoo.train import loss_and_metrics
+
+    if name == "mlp" and not overrides:
+        model, how = _plain_keras_mlp(), "written in plain Keras"
+    elif task == "generative":
+        model, how = zoo.build(name, **overrides), "same class, Keras-default compile"
+        model.compile()
+        return model, how
+    else:
+        model, how = keras.models.clone_model(zoo.build(name, **overrides)), "keras clone"
+    loss, metrics = loss_and_metrics(model, task)
+    model.compile(optimizer="adam", loss=loss, metrics=metrics)
+    return model, how
 
 
 def _plain_keras_mlp():
@@ -47,31 +92,59 @@ def _plain_keras_mlp():
     ])
 
 
-def overhead(steps=100, repeats=7):
+def overhead(steps=100, repeats=7, families=None):
+    """Seconds per step of one epoch of `zoo.train.fit` (EpochBatches, tf.data under
+    TensorFlow, zoo's XLA policy) against one epoch of `model.fit(x, y)` at Keras' defaults, on
+    the same `steps * batch` random rows; each side's first epoch (tracing) is excluded.
+    `families`: labels of FAMILY_CASES to run (default all)."""
     import keras
 
     import zoo
+    from zoo import registry
+    from zoo.data import Splits
 
     records = []
-    for label, (name, overrides, shape, classes, batch, vocab) in OVERHEAD_CASES.items():
+    for label in families or FAMILY_CASES:
+        case = FAMILY_CASES[label]
+        name, overrides, shape, classes, batch, _ = case
+        task = registry.get(name).task
         keras.utils.set_random_seed(0)
-        x = random_batch((batch * 4,) + shape, high=vocab, dtype="int32" if vocab else "float32")
-        y = np.random.default_rng(1).integers(0, classes, size=(batch * 4,))
+        x, y = _case_arrays(case, batch * steps)
+        target = x if task == "autoencoder" else y
+        # labelled random data; the model's own task (autoencoder, GAN) decides how it trains
+        splits = Splits(train=(x, y), validation=None, test=None,
+                        info={"name": "random", "task": "classification",
+                              "num_classes": classes or 1, "input_shape": shape,
+                              "class_names": None})
         ours = zoo.build(name, **overrides)
-        zoo.train.compile_model(ours, task="classification")
-        if label == "mlp":
-            ref, how = _plain_keras_mlp(), "written in plain Keras"
-        else:  # the identical graph, rebuilt by Keras itself
-            ref, how = keras.models.clone_model(zoo.build(name, **overrides)), "keras clone"
-        _compile(ref, "sparse_categorical_crossentropy", jit_compile="keras-default")
-        t_ours = StepTimer(ours, x, y, batch_size=batch, steps=steps)
-        t_ref = StepTimer(ref, x, y, batch_size=batch, steps=steps)
-        s_ours, s_ref = alternate(t_ours, t_ref, repeats=repeats)
+        zoo.train.compile_model(ours, task=task)
+        ref, how = _reference(name, overrides, task)
+        counters = {"zoo": TraceCounter(ours), "reference": TraceCounter(ref)}
+
+        def zoo_epoch():
+            start = time.perf_counter()
+            zoo.train.fit(ours, splits, epochs=1, batch_size=batch, task=task, compile=False,
+                          verbose=0)
+            return (time.perf_counter() - start) / steps
+
+        def reference_epoch():
+            start = time.perf_counter()
+            ref.fit(x, target, batch_size=batch, epochs=1, verbose=0)
+            return (time.perf_counter() - start) / steps
+
+        compile_s = {"zoo": zoo_epoch() * steps, "reference": reference_epoch() * steps}
+        traced = {k: c.traces for k, c in counters.items()}
+        s_ours, s_ref = alternate(zoo_epoch, reference_epoch, repeats=repeats)
+        retraces = {k: counters[k].retraces_since(traced[k]) for k in counters}
         records.append(Record(
             name=f"overhead/{label}", unit="steps/s", zoo=1 / s_ours, reference=1 / s_ref,
             ratio=s_ref / s_ours, machine=machine_name(),
-            note=f"zoo.build+zoo policy vs Keras defaults ({how}), batch {batch}",
-            extra={"compile_s": {"zoo": t_ours.compile_s, "reference": t_ref.compile_s}}))
+            note=f"{name}: zoo.build+zoo.train vs model.fit at Keras defaults ({how}), "
+                 f"batch {batch}",
+            extra={"first_epoch_s": compile_s, "steps_per_epoch": steps,
+                   "retraces_after_first_epoch": retraces,
+                   "jit_compile": {"zoo": bool(ours.jit_compile),
+                                   "reference": bool(ref.jit_compile)}}))
     return records
 
 
@@ -117,23 +190,28 @@ def anchors(steps=50, repeats=5):
 
 
 # --- 3. XLA policy: each family with jit on and off, and what zoo's policy picks
-def xla_policy(steps=60, repeats=5):
+def xla_policy(steps=60, repeats=5, families=None):
     import keras
 
     import zoo
     from zoo.train.policy import family_of
     from zoo.train.policy import jit_compile as policy
 
+    from zoo import registry
+
     records = []
-    for label, (name, overrides, shape, classes, batch, vocab) in OVERHEAD_CASES.items():
+    for label in families or FAMILY_CASES:
+        case = FAMILY_CASES[label]
+        name, overrides, _, _, batch, _ = case
+        task = registry.get(name).task
         keras.utils.set_random_seed(0)
-        x = random_batch((batch * 2,) + shape, high=vocab, dtype="int32" if vocab else "float32")
-        y = np.random.default_rng(1).integers(0, classes, size=(batch * 2,))
+        x, y = _case_arrays(case, batch * 2)
         timers = {}
         for jit in (True, False):
             model = zoo.build(name, **overrides)
-            zoo.train.compile_model(model, task="classification", jit_compile=jit)
-            timers[jit] = StepTimer(model, x, y, batch_size=batch, steps=steps)
+            zoo.train.compile_model(model, task=task, jit_compile=jit)
+            timers[jit] = StepTimer(model, x, x if task == "autoencoder" else y,
+                                    batch_size=batch, steps=steps)
         s_on, s_off = alternate(timers[True], timers[False], repeats=repeats)
         pick = policy("auto", family=family_of(model))
         s_pick, s_best = (s_on if pick else s_off), min(s_on, s_off)
@@ -331,6 +409,42 @@ def input_pipeline(steps=None, repeats=5):
     return records
 
 
+# --- 7. generation: gpt tokens/s with the key/value cache against without it
+def generation(steps=500, repeats=3, *, prompt_tokens=16, d_model=256, num_layers=4,
+               num_heads=4, vocab_size=97):
+    """Greedy generation of `steps` new tokens after a `prompt_tokens` prompt, with the cache
+    (each token runs the blocks alone against cached keys/values) and without (each token
+    re-runs the whole context); the two are alternated, and must give the same tokens."""
+    import zoo
+    from zoo.models.generation import generate
+
+    model = zoo.build("gpt", vocab_size=vocab_size, d_model=d_model, num_heads=num_heads,
+                      num_layers=num_layers, mlp_dim=4 * d_model,
+                      max_length=prompt_tokens + steps)
+    head = model.get_layer("predictions")  # random head: the tokens then depend on the context
+    head.kernel.assign(np.random.default_rng(0).normal(size=head.kernel.shape).astype("float32"))
+    prompt = np.random.default_rng(0).integers(1, vocab_size, size=prompt_tokens)
+    tokens = {}
+
+    def run(use_cache):
+        def once():
+            start = time.perf_counter()
+            tokens[use_cache] = generate(model, prompt, max_new_tokens=steps, temperature=0,
+                                         use_cache=use_cache)
+            return time.perf_counter() - start
+        return once
+
+    warm_s = {"cached": run(True)(), "uncached": run(False)()}  # tracing, first calls
+    s_cached, s_uncached = alternate(run(True), run(False), repeats=repeats)
+    same = bool((np.asarray(tokens[True]) == np.asarray(tokens[False])).all())
+    return [Record(
+        name="generation/gpt_kv_cache", unit="tokens/s", zoo=steps / s_cached,
+        reference=steps / s_uncached, ratio=s_uncached / s_cached, machine=machine_name(),
+        note=f"gpt d_model {d_model}, {num_layers} layers, prompt {prompt_tokens} + {steps} "
+             f"new tokens, greedy: with the KV cache vs without; same tokens: {same}",
+        extra={"same_tokens": same, "first_call_s": warm_s})]
+
+
 # --- 8. start-up: the commands a user types first
 def startup(repeats=5):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -350,4 +464,5 @@ def startup(repeats=5):
 
 
 SUITE = {"overhead": overhead, "anchors": anchors, "xla_policy": xla_policy,
-         "roofline": roofline, "pipeline": input_pipeline, "startup": startup}
+         "roofline": roofline, "pipeline": input_pipeline, "generation": generation,
+         "startup": startup}

@@ -87,6 +87,22 @@ def test_kv_cache_generation_gives_the_same_tokens_as_recomputation(position):
     assert not (sampled == greedy).all()
 
 
+def test_a_second_generate_call_reuses_the_compiled_cache_step():
+    """The cached step is traced once per model, not once per `generate` call (each trace cost
+    ~2 s on a 4-layer model; a chat-style loop of short calls paid it every time)."""
+    from zoo.models.transformer import cached_decoder
+
+    model = _build("gpt", vocab_size=30, **TINY)
+    first = generate(model, [1, 2, 3], max_new_tokens=12, temperature=0)
+    decoder = cached_decoder(model)
+    assert decoder is cached_decoder(model)
+    if keras.backend.backend() == "tensorflow":
+        traces = decoder._compiled_step.experimental_get_tracing_count()
+        second = generate(model, [1, 2, 3], max_new_tokens=12, temperature=0)
+        assert decoder._compiled_step.experimental_get_tracing_count() == traces
+        np.testing.assert_array_equal(first, second)  # start() reset the cache
+
+
 def test_kv_cache_refuses_to_run_past_learned_positions_but_recomputation_slides():
     model = _build("gpt", vocab_size=10, max_length=8, **TINY)
     with pytest.raises(ValueError, match="max_length"):
