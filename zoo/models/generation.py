@@ -62,14 +62,22 @@ class RecomputeDecoder:
                 self.window = position.max_length
         self.ids = None
 
+    def _padded_length(self, length: int) -> int:
+        """The input length to run: the window of a fixed-length model, else `length` rounded
+        up to a power of two (at least 8, at most the window). A compiled predict step is
+        traced (and under XLA compiled) once per input shape, so feeding every context length
+        as it is cost one compilation per new token; padding keeps it to a handful."""
+        if self.fixed:
+            return self.window
+        bucket = max(8, 1 << (length - 1).bit_length())
+        return bucket if self.window is None else min(bucket, self.window)
+
     def _probs(self):
         context = self.ids if self.window is None else self.ids[:, -self.window:]
         length = context.shape[1]
-        if self.fixed:  # written at the start, the rest id 0, which the causal model cannot see
-            x = np.zeros((len(context), self.window), dtype="int32")
-            x[:, :length] = context
-        else:
-            x = context
+        # written at the start, the rest id 0, which a causal model cannot see
+        x = np.zeros((len(context), self._padded_length(length)), dtype="int32")
+        x[:, :length] = context
         return np.array(self.model.predict_on_batch(x)[:, length - 1], dtype=np.float64)
 
     def start(self, ids):
