@@ -18,7 +18,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from benchmarks.harness import machine_name, versions  # noqa: E402
-from benchmarks.suite import SUITE  # noqa: E402
+from benchmarks.suite import FAMILY_CASES, SUITE  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -35,9 +35,29 @@ def markdown(records, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merged(previous, records):
+    """`previous` (the records already in the results file) with `records` put in place of
+    those of the same name, new names appended: a partial run (`--only`, `--families`)
+    updates the file instead of dropping what it did not rerun."""
+    fresh = {r["name"]: r for r in records}
+    kept = [fresh.pop(r["name"], r) for r in previous]
+    return kept + [r for r in records if r["name"] in fresh]
+
+
+def _previous(path: Path) -> list:
+    if not path.exists():
+        return []
+    found = json.loads(path.read_text())
+    if not isinstance(found, list):  # the older {"meta", "records"} layout
+        found = found.get("records", [])
+    return found
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(SUITE), help="run only these")
+    parser.add_argument("--families", nargs="+", choices=sorted(FAMILY_CASES),
+                        help="overhead and xla_policy: only these families")
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats (smoke)")
     parser.add_argument("--out", default=str(RESULTS), help="results folder")
     args = parser.parse_args(argv)
@@ -49,6 +69,8 @@ def main(argv=None):
         kwargs = {"repeats": 2} if args.quick else {}
         if args.quick and name != "startup":
             kwargs["steps"] = 5
+        if args.families and name in ("overhead", "xla_policy"):
+            kwargs["families"] = args.families
         for record in SUITE[name](**kwargs):
             records.append(dataclasses.asdict(record))
             ratio = "" if record.ratio is None else f"  ratio {record.ratio:.2f}"
@@ -58,7 +80,9 @@ def main(argv=None):
     for record in records:  # each record says what it ran on: the file is a plain list
         record["versions"] = meta["versions"]
     out = Path(args.out)
-    write_text(out / f"{meta['machine']}.json", json.dumps(records, indent=2) + "\n")
+    path = out / f"{meta['machine']}.json"
+    records = merged(_previous(path), records)
+    write_text(path, json.dumps(records, indent=2) + "\n")
     write_text(out / f"{meta['machine']}.md", markdown(records, meta))
     print(f"wrote {out / meta['machine']}.json and .md")
     return 0

@@ -30,10 +30,10 @@ def main(argv=None):
 
     from benchmarks.suite import generation
 
-    record = generation(steps=args.new_tokens, repeats=args.repeats,
-                        prompt_tokens=args.prompt_tokens, d_model=args.d_model,
-                        num_layers=args.num_layers, num_heads=args.num_heads,
-                        vocab_size=args.vocab_size)[0]
+    (record,) = generation(steps=args.new_tokens, repeats=args.repeats,
+                           prompt_tokens=args.prompt_tokens, d_model=args.d_model,
+                           num_layers=args.num_layers, num_heads=args.num_heads,
+                           vocab_size=args.vocab_size)
     print(f"backend {keras.backend.backend()}, {record.note}")
     print(f"without cache: {record.reference:8.1f} tokens/s")
     print(f"with KV cache: {record.zoo:8.1f} tokens/s")

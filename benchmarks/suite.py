@@ -1,4 +1,5 @@
-"""The benchmarks: each returns Records (zoo's figure, its reference's, the ratio)."""
+"""The benchmarks: each yields Records (zoo's figure, its reference's, the ratio) as it measures
+them, so `python -m benchmarks` prints each line when it is ready."""
 
 from __future__ import annotations
 
@@ -37,6 +38,20 @@ FAMILY_CASES = {
     "transformer": ("transformer_classifier", {}, (64,), 5, 32, 99),
     "backbone": ("mobilenet_v2", {}, (32, 32, 3), 4, 64, None),
 }
+
+
+def _cases(families=None):
+    """(label, case, task) for each family asked for (default all), the seeds reset."""
+    import keras
+
+    from zoo import registry
+
+    for label in families or FAMILY_CASES:
+        if label not in FAMILY_CASES:
+            raise ValueError(f"benchmarks: no family case {label!r}; choose from "
+                             f"{sorted(FAMILY_CASES)}")
+        keras.utils.set_random_seed(0)
+        yield label, FAMILY_CASES[label], registry.get(FAMILY_CASES[label][0]).task
 
 
 def _case_arrays(case, rows):
@@ -92,23 +107,16 @@ def _plain_keras_mlp():
     ])
 
 
-def overhead(steps=100, repeats=7, families=None):
+def overhead(steps=50, repeats=5, families=None):
     """Seconds per step of one epoch of `zoo.train.fit` (EpochBatches, tf.data under
     TensorFlow, zoo's XLA policy) against one epoch of `model.fit(x, y)` at Keras' defaults, on
     the same `steps * batch` random rows; each side's first epoch (tracing) is excluded.
     `families`: labels of FAMILY_CASES to run (default all)."""
-    import keras
-
     import zoo
-    from zoo import registry
     from zoo.data import Splits
 
-    records = []
-    for label in families or FAMILY_CASES:
-        case = FAMILY_CASES[label]
+    for label, case, task in _cases(families):
         name, overrides, shape, classes, batch, _ = case
-        task = registry.get(name).task
-        keras.utils.set_random_seed(0)
         x, y = _case_arrays(case, batch * steps)
         target = x if task == "autoencoder" else y
         # labelled random data; the model's own task (autoencoder, GAN) decides how it trains
@@ -136,7 +144,7 @@ def overhead(steps=100, repeats=7, families=None):
         traced = {k: c.traces for k, c in counters.items()}
         s_ours, s_ref = alternate(zoo_epoch, reference_epoch, repeats=repeats)
         retraces = {k: counters[k].retraces_since(traced[k]) for k in counters}
-        records.append(Record(
+        yield (Record(
             name=f"overhead/{label}", unit="steps/s", zoo=1 / s_ours, reference=1 / s_ref,
             ratio=s_ref / s_ours, machine=machine_name(),
             note=f"{name}: zoo.build+zoo.train vs model.fit at Keras defaults ({how}), "
@@ -145,7 +153,6 @@ def overhead(steps=100, repeats=7, families=None):
                    "retraces_after_first_epoch": retraces,
                    "jit_compile": {"zoo": bool(ours.jit_compile),
                                    "reference": bool(ref.jit_compile)}}))
-    return records
 
 
 # --- 2. published CPU anchors, built with zoo (context, not a ratio)
@@ -170,7 +177,6 @@ def anchors(steps=50, repeats=5):
                            stackwise_units=(64, 64), bidirectional=True, num_classes=1),
          (200,), 2, 32, 20000, "binary_crossentropy"),
     ]
-    records = []
     for name, published, make, shape, classes, batch, vocab, loss in cases:
         keras.utils.set_random_seed(0)
         model = make()
@@ -183,28 +189,21 @@ def anchors(steps=50, repeats=5):
             y = y.astype("float32")[:, None]
         timer = StepTimer(model, x, y, batch_size=batch, steps=steps)
         ms = 1000 * median_of(timer, repeats=repeats)
-        records.append(Record(name=name, unit="ms/step", zoo=ms, reference=None, ratio=None,
+        yield (Record(name=name, unit="ms/step", zoo=ms, reference=None, ratio=None,
                               machine=machine_name(), note=f"published: {published}",
                               extra={"compile_s": timer.compile_s}))
-    return records
 
 
 # --- 3. XLA policy: each family with jit on and off, and what zoo's policy picks
-def xla_policy(steps=60, repeats=5, families=None):
-    import keras
-
+def xla_policy(steps=50, repeats=5, families=None):
+    """Each family's step with jit_compile on and off (alternated), and what zoo's policy picks;
+    ratio = the faster one's time over the pick's (1.0: the pick is the faster)."""
     import zoo
     from zoo.train.policy import family_of
     from zoo.train.policy import jit_compile as policy
 
-    from zoo import registry
-
-    records = []
-    for label in families or FAMILY_CASES:
-        case = FAMILY_CASES[label]
+    for label, case, task in _cases(families):
         name, overrides, _, _, batch, _ = case
-        task = registry.get(name).task
-        keras.utils.set_random_seed(0)
         x, y = _case_arrays(case, batch * 2)
         timers = {}
         for jit in (True, False):
@@ -217,7 +216,7 @@ def xla_policy(steps=60, repeats=5, families=None):
         s_pick, s_best = (s_on if pick else s_off), min(s_on, s_off)
         # traces of the train step after the first fit, over all timed steps (target: 0)
         retraces = {"on": timers[True].retraces(), "off": timers[False].retraces()}
-        records.append(Record(
+        yield (Record(
             name=f"xla_policy/{label}", unit="steps/s", zoo=1 / s_pick, reference=1 / s_best,
             ratio=s_best / s_pick, machine=machine_name(),
             note=f"XLA on {1 / s_on:.1f} vs off {1 / s_off:.1f} steps/s; policy picks "
@@ -227,7 +226,6 @@ def xla_policy(steps=60, repeats=5, families=None):
                    "retraces_after_first_step": retraces,
                    "compile_s": {"on": timers[True].compile_s,
                                  "off": timers[False].compile_s}}))
-    return records
 
 
 # --- 4. near the machine's limit: training FLOP/s over a large matmul's FLOP/s, same run
@@ -284,7 +282,6 @@ def roofline(steps=50, repeats=5):
         return (time.perf_counter() - start) / 5
 
     matmul()
-    records = []
     for label, (name, overrides, shape, classes, batch, vocab, most_steps,
                 what) in ROOFLINE_CASES.items():
         keras.utils.set_random_seed(0)
@@ -297,13 +294,12 @@ def roofline(steps=50, repeats=5):
         matmul_s, step_s = alternate(matmul, timer, repeats=repeats)
         peak = 2 * n**3 / matmul_s
         achieved = training_flops_per_example(model) * batch / step_s
-        records.append(Record(
+        yield (Record(
             name=f"roofline/{label}", unit="GFLOP/s", zoo=achieved / 1e9, reference=peak / 1e9,
             ratio=achieved / peak, machine=machine_name(),
             note=f"{what} at batch {batch} vs float32 {n}x{n} matmul",
             extra={"train_flops_per_example": training_flops_per_example(model),
                    "step_s": step_s, "compile_s": timer.compile_s}))
-    return records
 
 
 # --- 5. input pipeline: each zoo.data pipeline alone, and feeding a model, vs in-memory arrays
@@ -374,7 +370,6 @@ def input_pipeline(steps=None, repeats=5):
 
     import zoo
 
-    records = []
     with tempfile.TemporaryDirectory() as root:
         for label, (what, make, dataset, arrays, batch) in _pipeline_cases(root).items():
             samples = len(arrays[1])
@@ -394,7 +389,7 @@ def input_pipeline(steps=None, repeats=5):
                 zoo.train.compile_model(model, task="classification")
                 timers.append(EpochTimer(model, data, batch_size=batch))
             fed_s, memory_s = alternate(*timers, repeats=repeats)
-            records.append(Record(
+            yield (Record(
                 name=f"pipeline/{label}", unit="samples/s", zoo=samples / fed_s,
                 reference=samples / memory_s, ratio=memory_s / fed_s, machine=machine_name(),
                 note=f"{what}, batch {batch}: model fed by the pipeline vs on in-memory arrays; "
@@ -406,7 +401,6 @@ def input_pipeline(steps=None, repeats=5):
                                                       "in_memory": timers[1].retraces()},
                        "compile_s": {"pipeline": timers[0].compile_s,
                                      "in_memory": timers[1].compile_s}}))
-    return records
 
 
 # --- 7. generation: gpt tokens/s with the key/value cache against without it
@@ -437,18 +431,17 @@ def generation(steps=500, repeats=3, *, prompt_tokens=16, d_model=256, num_layer
     warm_s = {"cached": run(True)(), "uncached": run(False)()}  # tracing, first calls
     s_cached, s_uncached = alternate(run(True), run(False), repeats=repeats)
     same = bool((np.asarray(tokens[True]) == np.asarray(tokens[False])).all())
-    return [Record(
+    yield Record(
         name="generation/gpt_kv_cache", unit="tokens/s", zoo=steps / s_cached,
         reference=steps / s_uncached, ratio=s_uncached / s_cached, machine=machine_name(),
         note=f"gpt d_model {d_model}, {num_layers} layers, prompt {prompt_tokens} + {steps} "
              f"new tokens, greedy: with the KV cache vs without; same tokens: {same}",
-        extra={"same_tokens": same, "first_call_s": warm_s})]
+        extra={"same_tokens": same, "first_call_s": warm_s})
 
 
 # --- 8. start-up: the commands a user types first
 def startup(repeats=5):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    records = []
     for label, cmd in (("zoo --help", [sys.executable, "-m", "zoo", "--help"]),
                        ("zoo list", [sys.executable, "-m", "zoo", "list"]),
                        ("import zoo", [sys.executable, "-c", "import zoo"]),
@@ -458,9 +451,8 @@ def startup(repeats=5):
             subprocess.run(cmd, env=env, capture_output=True, check=True)
             return time.perf_counter() - start
 
-        records.append(Record(name=f"startup/{label}", unit="s", zoo=median_of(once, repeats=repeats),
+        yield (Record(name=f"startup/{label}", unit="s", zoo=median_of(once, repeats=repeats),
                               reference=None, ratio=None, machine=machine_name()))
-    return records
 
 
 SUITE = {"overhead": overhead, "anchors": anchors, "xla_policy": xla_policy,

@@ -27,3 +27,10 @@ def _seed():
 
     keras.utils.set_random_seed(1234)
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `slow` learning tests run first: under pytest-xdist a minute-long test that starts
+    last keeps one worker busy while the others idle, so the short tests go at the end, where
+    they even out the workers' finishing times."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: order kept

@@ -44,11 +44,21 @@ def test_generation_compares_cached_and_uncached_tokens():
     assert record.ratio == pytest.approx(record.zoo / record.reference)
 
 
-def test_results_file_is_a_list_of_records(tmp_path, capsys):
+def test_results_file_is_a_list_of_records_and_a_partial_run_keeps_the_others(tmp_path, capsys):
+    from benchmarks.harness import machine_name
+
+    path = tmp_path / f"{machine_name()}.json"
+    earlier = {"name": "startup/zoo list", "unit": "s", "zoo": 0.3, "reference": None,
+               "ratio": None, "machine": machine_name(), "note": "", "extra": {},
+               "versions": {}}
+    stale = {**earlier, "name": "generation/gpt_kv_cache", "zoo": -1.0}
+    path.write_text(json.dumps([earlier, stale]))
     assert bench_main.main(["--only", "generation", "--quick", "--out", str(tmp_path)]) == 0
-    (path,) = tmp_path.glob("*.json")
     records = json.loads(path.read_text())
-    assert isinstance(records, list) and records[0]["name"] == "generation/gpt_kv_cache"
+    assert isinstance(records, list) and [r["name"] for r in records] == [
+        "startup/zoo list", "generation/gpt_kv_cache"]
+    assert records[0] == earlier and records[1]["zoo"] > 0  # rerun in place, the rest kept
+    records = records[1:]
     assert KEYS <= set(records[0]) and "keras" in records[0]["versions"]
     assert "generation/gpt_kv_cache" in capsys.readouterr().out
     assert "| generation/gpt_kv_cache | tokens/s |" in path.with_suffix(".md").read_text()

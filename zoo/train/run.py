@@ -135,6 +135,11 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
             f"zoo train: {str(out)!r} holds an interrupted run with other hyperparameters "
             f"({state.get('config')}); resume it with the same arguments, or pass --overwrite "
             "(or --no-resume) to start afresh")
+    if state is not None and state.get("precision", precision) != precision:
+        raise ValueError(
+            f"zoo train: {str(out)!r} holds an interrupted run trained in precision "
+            f"{state['precision']!r}, not {precision!r}; resume it with --precision "
+            f"{state['precision']}, or pass --overwrite (or --no-resume) to start afresh")
     if state is not None:
         # an interrupted run of this folder: continue from its last finished epoch
         model = zoo.load(resume_dir / "model.keras")
@@ -162,7 +167,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         if state and key in state.get("callbacks", {}):
             callback.resume_from(state["callbacks"][key])
     keeper = ResumeState(resume_dir, history=state["history"] if state else None,
-                         epochs_done=epochs_done, extra={"config": jsonable(config)}, keep=keep)
+                         epochs_done=epochs_done,
+                         extra={"config": jsonable(config), "precision": precision}, keep=keep)
     # a family module may add callbacks: `run_callbacks(model, splits, out)` (e.g. PNG grids)
     family_hook = getattr(importlib.import_module(entry.builder.__module__), "run_callbacks", None)
     extra = list(family_hook(model, splits, out)) if family_hook else []
