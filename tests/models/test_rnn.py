@@ -96,12 +96,16 @@ def test_generate_reads_the_last_window_of_a_fixed_length_model():
 
 
 def test_recompute_decoder_pads_contexts_to_a_few_lengths_without_changing_the_output():
-    """A variable-length LM is fed its context padded to a power of two: one compiled predict
-    step per bucket, not per token (60 tokens of the default rnn_lm with XLA: 33.4 s -> 3.4 s),
-    and the causal model's output at the last real token is what the unpadded context gives."""
+    """A variable-length LM compiled with XLA is fed its context padded to a power of two: one
+    compiled predict step per bucket, not per token (60 tokens of the default rnn_lm with XLA:
+    33.4 s -> 3.4 s), and the causal model's output at the last real token is what the
+    unpadded context gives. Without XLA (one TensorFlow graph for every length) nothing is
+    padded."""
     from zoo.models.generation import RecomputeDecoder
 
     model = zoo.build("rnn_lm", vocab_size=7, stackwise_units=(8,))
+    assert RecomputeDecoder(model)._padded_length(11) == 11  # uncompiled: no XLA on CPU
+    zoo.train.compile_model(model, task="language_model", jit_compile=True)
     decoder = RecomputeDecoder(model)
     assert [decoder._padded_length(n) for n in (1, 8, 9, 16, 17, 100)] == [8, 8, 16, 16, 32, 128]
     ids = np.array([[1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5]], dtype="int32")

@@ -61,14 +61,22 @@ class RecomputeDecoder:
             if position is not None and position.position == "learned":
                 self.window = position.max_length
         self.ids = None
+        import keras
+
+        self.compiles_per_shape = (keras.backend.backend() == "jax"
+                                   or getattr(model, "jit_compile", False) is True)
 
     def _padded_length(self, length: int) -> int:
-        """The input length to run: the window of a fixed-length model, else `length` rounded
-        up to a power of two (at least 8, at most the window). A compiled predict step is
-        traced (and under XLA compiled) once per input shape, so feeding every context length
-        as it is cost one compilation per new token; padding keeps it to a handful."""
+        """The input length to run: the window of a fixed-length model; for a model whose
+        predict step XLA compiles once per input shape (jit_compile on, or any JAX model),
+        `length` rounded up to a power of two (at least 8, at most the window): feeding every
+        context length as it is cost one compilation per new token, padding keeps it to a
+        handful. Otherwise `length` itself (TensorFlow's graph serves every length, and padding
+        would only add work, quadratic in a transformer)."""
         if self.fixed:
             return self.window
+        if not self.compiles_per_shape:
+            return length
         bucket = max(8, 1 << (length - 1).bit_length())
         return bucket if self.window is None else min(bucket, self.window)
 
