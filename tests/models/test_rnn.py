@@ -73,8 +73,11 @@ def test_masked_float_series_ignores_all_zero_steps():
 # --- language model ----------------------------------------------------------------------------
 @pytest.mark.slow
 def test_lm_validation_perplexity_under_0_4_of_the_unigram_baseline_and_generates_text():
-    """Three epochs of the default rnn_lm on the standard-library text (character level)."""
-    data = zoo.data.load("text:lm", seed=0, as_numpy=True)
+    """Three epochs of the default rnn_lm on the standard-library text (character level, cut at
+    150k characters). Measured (2-core CPU, TF): validation perplexity 9.00 / 5.79 / 4.38 after
+    epochs 1-3 vs unigram 17.46 (0.251 after 3; 7.58 vs 26.5, 0.286, on the whole 300k, at about
+    twice the time); asserted: < 0.4 x unigram."""
+    data = zoo.data.load("text:lm", seed=0, as_numpy=True, max_chars=150_000)
     vocab_size = data.info["vocab_size"]
     model = zoo.build("rnn_lm", vocab_size=vocab_size)
     history = zoo.train(model, data, epochs=3, learning_rate=5e-3, verbose=0)

@@ -213,10 +213,11 @@ def test_every_transformer_builds_and_runs_under_jax():
 # --- learning ----------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_gpt_validation_perplexity_under_0_6_of_the_unigram_baseline():
-    """Three epochs of the default gpt (d_model 64, 2 layers, dropout off) on text:lm (300k
-    characters of standard-library source). Measured after 2 epochs: 12.9 vs unigram 26.5
-    (0.49); asserted after 3: < 0.6 x unigram."""
-    data = zoo.data.load("text:lm", seed=0, as_numpy=True)
+    """Three epochs of the default gpt (d_model 64, 2 layers, dropout off) on text:lm cut at 150k
+    characters of standard-library source. Measured (2-core CPU, TF): validation perplexity
+    14.06 / 11.31 / 8.34 after epochs 1-3 vs unigram 17.46 (0.478 after 3; on the whole 300k it
+    was 12.9 vs 26.5 after 2 epochs); asserted after 3: < 0.6 x unigram."""
+    data = zoo.data.load("text:lm", seed=0, as_numpy=True, max_chars=150_000)
     vocab_size = data.info["vocab_size"]
     model = zoo.build("gpt", vocab_size=vocab_size, dropout=0.0)
     history = zoo.train(model, data, epochs=3, learning_rate=3e-3, verbose=0)
