@@ -2,6 +2,7 @@
 
     python -m benchmarks                      # everything
     python -m benchmarks --only overhead xla_policy --quick
+    python -m benchmarks --only xla_policy --families autoencoder gan   # rerun those rows
 
 Prints one line per benchmark ending in its ratio (zoo / reference, higher is better), and writes
 benchmarks/results/<machine>.json (a list of records: name, unit, zoo, reference, ratio,
@@ -59,7 +60,9 @@ def main(argv=None):
     parser.add_argument("--families", nargs="+", choices=sorted(FAMILY_CASES),
                         help="overhead and xla_policy: only these families")
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats (smoke)")
-    parser.add_argument("--out", default=str(RESULTS), help="results folder")
+    parser.add_argument("--out", default=None,
+                        help=f"results folder (default {RESULTS}; a --quick run writes only "
+                             "where --out says, so smoke figures never replace measured ones)")
     args = parser.parse_args(argv)
 
     from zoo.export.saving import write_text
@@ -76,10 +79,13 @@ def main(argv=None):
             ratio = "" if record.ratio is None else f"  ratio {record.ratio:.2f}"
             ref = "" if record.reference is None else f" vs {record.reference:.4g}"
             print(f"{record.name:<28} {record.zoo:10.4g}{ref} {record.unit}{ratio}", flush=True)
+    if args.quick and args.out is None:
+        print("quick run: results not written (pass --out to keep them)")
+        return 0
     meta = {"machine": machine_name(), "versions": versions()}
     for record in records:  # each record says what it ran on: the file is a plain list
         record["versions"] = meta["versions"]
-    out = Path(args.out)
+    out = Path(args.out or RESULTS)
     path = out / f"{meta['machine']}.json"
     records = merged(_previous(path), records)
     write_text(path, json.dumps(records, indent=2) + "\n")

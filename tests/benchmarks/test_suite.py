@@ -62,3 +62,10 @@ def test_results_file_is_a_list_of_records_and_a_partial_run_keeps_the_others(tm
     assert KEYS <= set(records[0]) and "keras" in records[0]["versions"]
     assert "generation/gpt_kv_cache" in capsys.readouterr().out
     assert "| generation/gpt_kv_cache | tokens/s |" in path.with_suffix(".md").read_text()
+
+
+def test_a_quick_run_never_replaces_measured_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bench_main, "RESULTS", tmp_path / "results")
+    assert bench_main.main(["--only", "startup", "--quick"]) == 0
+    assert "results not written" in capsys.readouterr().out
+    assert not (tmp_path / "results").exists()
