@@ -189,33 +189,56 @@ def beam_search_ids(decoder, prompt_ids, *, beam_width=4, max_new_tokens=20, end
     `beam_width` best partial sequences by total log-probability, extend each by every token,
     keep the best again. A beam that emits `end_id` is finished and stops growing. Returns
     the best sequence's new tokens (up to and including `end_id`) as an int array."""
+    _check_beam(beam_width, max_new_tokens)
+    prompt = np.asarray(prompt_ids, dtype="int32").reshape(-1)
+    probs = decoder.start(np.repeat(prompt[None], beam_width, axis=0))  # (W, V)
+    return _beam_search_rows(decoder, probs, 1, beam_width=beam_width,
+                             max_new_tokens=max_new_tokens, end_id=end_id, banned=banned)[0]
+
+
+def _check_beam(beam_width, max_new_tokens):
     if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
         raise ValueError(f"beam_search: beam_width must be an int >= 1, got {beam_width!r}")
     _check_sampling(max_new_tokens, 1.0, None)
-    prompt = np.asarray(prompt_ids, dtype="int32").reshape(-1)
-    probs = decoder.start(np.repeat(prompt[None], beam_width, axis=0))  # (W, V)
-    scores = np.full(beam_width, -np.inf)
-    scores[0] = 0.0  # all beams start equal: keep one so the first step does not repeat it
-    tokens = np.zeros((beam_width, 0), dtype="int32")
-    finished = np.zeros(beam_width, dtype=bool)
+
+
+def _beam_search_rows(decoder, probs, rows, *, beam_width, max_new_tokens, end_id, banned):
+    """Beam search for `rows` independent sequences at once: `decoder` holds rows * W beams,
+    row r's at [r * W, (r + 1) * W), and `probs` (rows * W, V) is its first prediction. Each
+    row keeps its own W best beams, exactly as a search of that row alone would (the same
+    stable ranking), but every step is one decoder call for all of them. Returns one array of
+    new tokens per row."""
+    width = beam_width
+    scores = np.full((rows, width), -np.inf)
+    scores[:, 0] = 0.0  # all beams start equal: keep one so the first step does not repeat it
+    tokens = np.zeros((rows, width, 0), dtype="int32")
+    finished = np.zeros((rows, width), dtype=bool)
+    row_index = np.arange(rows)[:, None]
     for i in range(max_new_tokens):
-        log_probs = np.log(np.maximum(np.asarray(probs, np.float64), 1e-30))  # (W, V)
-        log_probs[:, list(banned)] = -np.inf
+        log_probs = np.log(np.maximum(np.asarray(probs, np.float64), 1e-30))
+        vocab = log_probs.shape[-1]
+        log_probs = log_probs.reshape(rows, width, vocab)
+        log_probs[..., list(banned)] = -np.inf
         if end_id is not None:  # a finished beam only "continues" with end_id, at no cost
             log_probs[finished] = -np.inf
             log_probs[finished, end_id] = 0.0
-        total = (scores[:, None] + log_probs).ravel()
-        best = np.argsort(-total, kind="stable")[:beam_width]
-        beam, token = np.divmod(best, log_probs.shape[1])
-        scores, tokens = total[best], np.concatenate([tokens[beam], token[:, None]], axis=1)
-        finished = finished[beam] | (token == end_id if end_id is not None else False)
+        total = (scores[..., None] + log_probs).reshape(rows, width * vocab)
+        best = np.argsort(-total, axis=1, kind="stable")[:, :width]  # (rows, W)
+        beam, token = np.divmod(best, vocab)
+        scores = np.take_along_axis(total, best, axis=1)
+        tokens = np.concatenate([tokens[row_index, beam], token[..., None]], axis=2)
+        finished = finished[row_index, beam] | (token == end_id if end_id is not None
+                                                else False)
         if finished.all() or i + 1 == max_new_tokens:
             break
-        decoder.reorder(beam)
-        probs = decoder.step(token)
-    out = tokens[int(np.argmax(scores))]
-    if end_id is not None and (out == end_id).any():
-        out = out[: int(np.argmax(out == end_id)) + 1]
+        decoder.reorder((row_index * width + beam).ravel())
+        probs = decoder.step(token.ravel().astype("int32"))
+    out = []
+    for r in range(rows):
+        seq = tokens[r, int(np.argmax(scores[r]))]
+        if end_id is not None and (seq == end_id).any():
+            seq = seq[: int(np.argmax(seq == end_id)) + 1]
+        out.append(seq)
     return out
 
 
@@ -254,11 +277,12 @@ def decode_sequence(model, source_ids, *, start_id=1, end_id=2, padding_id=0, ma
     if source.ndim != 2:
         raise ValueError(f"decode_sequence: source_ids must be (batch, steps), got shape "
                          f"{source.shape}")
-    if beam_width > 1:
-        return [beam_search_ids(Seq2SeqDecoder(model, np.repeat(row[None], beam_width, 0),
-                                               use_cache),
-                                [start_id], beam_width=beam_width, max_new_tokens=max_length,
-                                end_id=end_id, banned=banned) for row in source]
+    if beam_width > 1:  # every row's beams in one decoder: one call per step for all rows
+        _check_beam(beam_width, max_length)
+        decoder = Seq2SeqDecoder(model, np.repeat(source, beam_width, axis=0), use_cache)
+        probs = decoder.start(np.full((len(source) * beam_width, 1), start_id, dtype="int32"))
+        return _beam_search_rows(decoder, probs, len(source), beam_width=beam_width,
+                                 max_new_tokens=max_length, end_id=end_id, banned=banned)
     decoder = Seq2SeqDecoder(model, source, use_cache)
     probs = decoder.start(np.full((len(source), 1), start_id, dtype="int32"))
     tokens = np.zeros((len(source), 0), dtype="int32")
