@@ -14,17 +14,6 @@ from benchmarks.harness import (EpochTimer, Record, StepTimer, TraceCounter, alt
                                 machine_name, median_of, random_batch)
 
 
-def _compile(model, loss, *, jit_compile, label_smoothing=None):
-    import keras
-
-    metrics = ["accuracy"] if "crossentropy" in loss else None
-    if loss == "binary_crossentropy" and label_smoothing:
-        loss = keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
-    kwargs = {} if jit_compile == "keras-default" else {"jit_compile": jit_compile}
-    model.compile(optimizer="adam", loss=loss, metrics=metrics, **kwargs)
-    return model
-
-
 # --- 1. no overhead: zoo.build + zoo.train vs the same architecture trained by plain model.fit
 FAMILY_CASES = {
     # family: (zoo entry, overrides, input shape, classes, batch, integer inputs' vocabulary)
@@ -55,9 +44,9 @@ def _cases(families=None):
 
 
 def _case_arrays(case, rows):
-    """Random inputs of the case's shape (token ids for a vocabulary, pixels in [0, 1] for
-    image models with no classes) and targets for its task: class ids, the inputs themselves
-    for an autoencoder, ignored labels for a GAN."""
+    """Random inputs `x` of the case's shape (token ids for a vocabulary, pixels in [0, 1] for
+    image models with no classes, else normal noise) and class ids `y` (all 0 for a model with
+    no classes: a GAN ignores them). An autoencoder's target is `x`: the callers pass it."""
     _, _, shape, classes, _, vocab = case
     if vocab:
         x = random_batch((rows,) + shape, high=vocab, dtype="int32")
@@ -70,7 +59,8 @@ def _case_arrays(case, rows):
 
 
 def _reference(name, overrides, task):
-    """The same architecture compiled at Keras' defaults (jit_compile="auto", Adam 1e-3).
+    """The same architecture compiled at Keras' defaults (jit_compile="auto", which Keras
+    resolves to off on a TensorFlow machine without an accelerator; Adam 1e-3).
 
     The MLP is written out in plain Keras; other graphs are rebuilt by `keras.models.clone_model`;
     a GAN (a subclassed model with its own train_step) is a fresh build compiled by Keras'

@@ -166,8 +166,9 @@ def test_batched_beam_search_gives_each_row_what_a_search_of_it_alone_gives():
         alone = beam_search_ids(Seq2SeqDecoder(model, np.repeat(row[None], 3, axis=0)), [1],
                                 beam_width=3, max_new_tokens=7, end_id=2, banned=[0, 1])
         np.testing.assert_array_equal(found, alone)
-    with pytest.raises(ValueError, match="beam_width"):
-        decode_sequence(model, source, beam_width=2.5)
+    for bad in (2.5, 0):  # 0 used to decode greedily without a word
+        with pytest.raises(ValueError, match="decode_sequence: beam_width"):
+            decode_sequence(model, source, beam_width=bad)
 
 
 # --- saving, validation, portability -----------------------------------------------------------

@@ -196,9 +196,9 @@ def beam_search_ids(decoder, prompt_ids, *, beam_width=4, max_new_tokens=20, end
                              max_new_tokens=max_new_tokens, end_id=end_id, banned=banned)[0]
 
 
-def _check_beam(beam_width, max_new_tokens):
+def _check_beam(beam_width, max_new_tokens, owner="beam_search"):
     if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"beam_search: beam_width must be an int >= 1, got {beam_width!r}")
+        raise ValueError(f"{owner}: beam_width must be an int >= 1, got {beam_width!r}")
     _check_sampling(max_new_tokens, 1.0, None)
 
 
@@ -208,7 +208,7 @@ def _beam_search_rows(decoder, probs, rows, *, beam_width, max_new_tokens, end_i
     row keeps its own W best beams, exactly as a search of that row alone would (the same
     stable ranking), but every step is one decoder call for all of them. Returns one array of
     new tokens per row."""
-    width = beam_width
+    width = beam_width  # W
     scores = np.full((rows, width), -np.inf)
     scores[:, 0] = 0.0  # all beams start equal: keep one so the first step does not repeat it
     tokens = np.zeros((rows, width, 0), dtype="int32")
@@ -277,8 +277,8 @@ def decode_sequence(model, source_ids, *, start_id=1, end_id=2, padding_id=0, ma
     if source.ndim != 2:
         raise ValueError(f"decode_sequence: source_ids must be (batch, steps), got shape "
                          f"{source.shape}")
+    _check_beam(beam_width, max_length, owner="decode_sequence")  # 0 or 2.5 was greedy, silently
     if beam_width > 1:  # every row's beams in one decoder: one call per step for all rows
-        _check_beam(beam_width, max_length)
         decoder = Seq2SeqDecoder(model, np.repeat(source, beam_width, axis=0), use_cache)
         probs = decoder.start(np.full((len(source) * beam_width, 1), start_id, dtype="int32"))
         return _beam_search_rows(decoder, probs, len(source), beam_width=beam_width,
