@@ -38,13 +38,25 @@ def build(name: str, /, **overrides):
 
 def model_info(name: str, /) -> dict:
     """What zoo knows about `name`: family, task, default input shape, every default, params,
-    and FLOPs per forward pass of one example (`zoo.models.flops`: 2 FLOPs per multiply-add),
+    and FLOPs per forward pass of one example (`zoo.models.flops`: 2 FLOPs per multiply-add)
+    with `flops_uncounted`, the layers left out of that figure (no rule, or a free length; a
+    free length is counted at `max_length` where the builder has one, `flops_at` naming the
+    shapes used),
     plus any keys its builder registered with `register(info=...)` (a TCN's receptive field)."""
     from zoo import registry
-    from zoo.models.flops import count_flops
+    from zoo.models.flops import flops_report
 
     entry = registry.get(name)
     model = build(name)
+    flops, flops_shapes = flops_report(model), {}
+    length = entry.defaults.get("max_length")
+    if flops.uncounted and isinstance(length, int):
+        # a free sequence length is counted at the longest the model takes, and says so
+        flops_shapes = {k: tuple(length if d is None else d for d in v)
+                        for k, v in entry.defaults.items()
+                        if k.endswith("_shape") and isinstance(v, (tuple, list)) and None in v}
+        if flops_shapes:
+            flops = flops_report(build(name, **flops_shapes))
     extra = dict(entry.extra_info(entry.defaults)) if entry.extra_info is not None else {}
     return {
         "name": entry.name,
@@ -56,7 +68,9 @@ def model_info(name: str, /) -> dict:
         "defaults": entry.defaults,
         "params": int(model.count_params()),
         "trainable_params": int(sum(int(_size(w)) for w in model.trainable_weights)),
-        "flops": count_flops(model),
+        "flops": flops.total,
+        "flops_uncounted": flops.uncounted,
+        **({"flops_at": flops_shapes} if flops_shapes else {}),
         **extra,
     }
 
@@ -138,3 +152,9 @@ def __getattr__(attr):
     if attr in ("data", "train", "tune", "export", "layers", "models", "registry", "transfer"):
         return importlib.import_module(f"zoo.{attr}")
     raise AttributeError(f"module 'zoo' has no attribute {attr!r}")
+
+
+# Keras finds zoo's classes in a `.keras` file after `import zoo`, whichever was imported first
+from zoo import custom_objects as _custom_objects  # noqa: E402
+
+_custom_objects.install()

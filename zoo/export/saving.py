@@ -66,9 +66,10 @@ def load(path, *, compile: bool = True, allow_legacy_h5: bool = False):
     from keras.src.backend.common import global_state
     from keras.src.saving import serialization_lib
 
-    import zoo.layers  # noqa: F401  (registers zoo's serializable layers)
-    import zoo.train.metrics  # noqa: F401  (and metrics a compiled model refers to: Perplexity)
+    from zoo import custom_objects
     from zoo.export import safety
+
+    custom_objects.register_all()  # raises what the import hook could only warn about
 
     _check_keras_version(keras)
     p = resolve_model_path(path, allow_legacy_h5=allow_legacy_h5)
