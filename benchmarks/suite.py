@@ -219,26 +219,12 @@ def xla_policy(steps=50, repeats=5, families=None):
 
 
 # --- 4. near the machine's limit: training FLOP/s over a large matmul's FLOP/s, same run
-def _transformer_block_flops(block) -> int:
-    """FLOPs of one example through a zoo TransformerBlock (no FLOPs rule of its own): the
-    q/k/v/output projections, the MLP, and the attention products QK^T and AV, which zoo's
-    counting convention leaves out but a FLOP/s figure must count (they are matmuls)."""
-    inputs = block.input[0] if isinstance(block.input, (list, tuple)) else block.input  # (x, mask)
-    steps, width = (int(d) for d in inputs.shape[1:])
-    projections = 4 * 2 * steps * width * width
-    mlp = 2 * 2 * steps * width * block.mlp_dim
-    attention = 2 * 2 * steps * steps * width  # (T x D) @ (D x T), then (T x T) @ (T x D)
-    return projections + mlp + attention
-
-
 def training_flops_per_example(model) -> int:
-    """3 x forward FLOPs (the backward pass costs about twice the forward)."""
-    from zoo.layers import TransformerBlock
+    """3 x forward FLOPs (the backward pass costs about twice the forward); the forward count
+    (`zoo.models.flops`) includes attention's QK^T and AV matmuls."""
     from zoo.models.flops import count_flops
 
-    blocks = sum(_transformer_block_flops(layer) for layer in model.layers
-                 if isinstance(layer, TransformerBlock))
-    return 3 * (count_flops(model) + blocks)
+    return 3 * count_flops(model)
 
 
 ROOFLINE_CASES = {

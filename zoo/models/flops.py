@@ -1,21 +1,27 @@
 """FLOPs per forward pass of one example, counted analytically from layer shapes.
 
 Convention (the one behind "ResNet-50: 4.1 GMACs = 8.2 GFLOPs"):
-- one multiply-add counts as 2 FLOPs; only multiply-adds between inputs and weights are counted:
-  Dense / EinsumDense, Conv1D/2D/3D (groups included), DepthwiseConv1D/2D, SeparableConv1D/2D,
-  Conv1D/2D/3DTranspose, SimpleRNN / GRU / LSTM (`gates * units * (input_dim + units)` per
-  step), through Bidirectional and TimeDistributed, and any layer that defines
-  `flops(input_shape) -> int` (zoo's own layers do: FireModule, SqueezeExcite);
+- one multiply-add counts as 2 FLOPs; the multiply-adds counted are those between inputs and
+  weights: Dense / EinsumDense, Conv1D/2D/3D (groups included), DepthwiseConv1D/2D,
+  SeparableConv1D/2D, Conv1D/2D/3DTranspose, SimpleRNN / GRU / LSTM (`gates * units *
+  (input_dim + units)` per step), through Bidirectional and TimeDistributed, and any layer that
+  defines `flops(input_shape) -> int` (zoo's own layers do: FireModule, SqueezeExcite);
+- and attention's two matmuls, though between activations, as they dominate it at long
+  sequences: for zoo's MultiHeadAttention, TransformerBlock and TransformerDecoderBlock, the
+  query / key / value / output projections, then `Q K^T` and `A V` (`2 * T * S * num_heads *
+  key_dim` FLOPs each for T queries over S keys: the whole T x S matrix, as computed, even
+  under a causal mask), and the blocks' MLP; a decoder block's cross-attention is over the
+  encoder's S steps, its second input (`attention_flops` is the formula);
 - counted as 0 by design, being cheap next to those or foldable into them at inference: bias
-  adds, activations, batch/layer normalization, pooling, element-wise add / multiply /
-  concatenate, reshapes, resizing, dropout, embedding lookups, and every layer or `keras.ops`
-  operation without weights (so products between activations, such as attention scores, are not
-  counted);
+  adds, activations, softmax, batch/layer normalization, pooling, element-wise add / multiply /
+  concatenate (learned position embeddings and class tokens included), reshapes, resizing,
+  dropout, embedding lookups, and every other layer or `keras.ops` operation without weights;
 - a layer WITH weights and no rule counts 0 and is listed in `FlopsReport.uncounted` (e.g.
-  MultiHeadAttention until a rule for it is added to `RULES`), so an incomplete count says so.
+  Keras' own MultiHeadAttention), so an incomplete count says so.
 Nested models are counted through; a layer shared between calls is counted once per call. The
 batch dimension is 1; a layer with an unknown (None) non-batch dimension, such as a sequence
-of free length, cannot be counted and is listed as uncounted.
+of free length (or a decoder block whose encoder length is free), cannot be counted and is
+listed as uncounted: build the model with a stated length to count it.
 
     >>> import keras
     >>> from zoo.models.flops import count_flops
@@ -45,6 +51,7 @@ ZERO_COST = {
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "Embedding", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "RandomContrast", "RandomBrightness", "RandomCrop",
+    "PositionEmbedding", "ClassToken",  # zoo's: a learned vector added / put in front
 }
 
 
@@ -113,6 +120,51 @@ def _time_distributed(layer, inp, out):
     return int(inp[1]) * (inner or 0)
 
 
+def attention_flops(query_length, key_length, *, num_heads, key_dim, query_dim,
+                    value_dim=None) -> int:
+    """FLOPs of multi-head attention of `query_length` queries of width `query_dim` over
+    `key_length` keys/values of width `value_dim` (default `query_dim`), with `num_heads`
+    heads of width `key_dim`, projected back to `query_dim`.
+
+        >>> attention_flops(10, 10, num_heads=2, key_dim=4, query_dim=8)  # 2*(4*10*8*8 + 2*10*10*8)
+        8320
+    """
+    value_dim = query_dim if value_dim is None else value_dim
+    inner = num_heads * key_dim  # the heads concatenated
+    # Q and the output projection at every query; K and V at every key
+    projections = 2 * query_length * query_dim * inner + 2 * key_length * value_dim * inner
+    # per head Q K^T, (T, hs) x (hs, S), and A V, (T, S) x (S, hs)
+    products = 2 * query_length * key_length * inner
+    return 2 * (projections + products)
+
+
+def _attention(layer, inp, out, context=None):
+    if not hasattr(layer, "query_kernel"):  # Keras' MultiHeadAttention: no rule (yet)
+        return None
+    context = inp if context is None else context
+    if not _known(context):
+        return None
+    query_dim, num_heads, key_dim = (int(d) for d in layer.query_kernel.shape)
+    return attention_flops(_prod(inp[1:-1]), _prod(context[1:-1]), num_heads=num_heads,
+                           key_dim=key_dim, query_dim=query_dim, value_dim=int(context[-1]))
+
+
+def _mlp(block, inp, out):
+    hidden = (*inp[:-1], block.mlp_dim)
+    return _dense(block.mlp_hidden, inp, hidden) + _dense(block.mlp_output, hidden, out)
+
+
+def _transformer_block(layer, inp, out, context=None):
+    return _attention(layer.attention, inp, out) + _mlp(layer, inp, out)
+
+
+def _transformer_decoder_block(layer, inp, out, context=None):
+    cross = _attention(layer.cross_attention, inp, out, context)  # over the encoder's S steps
+    if cross is None:
+        return None
+    return _attention(layer.self_attention, inp, out) + cross + _mlp(layer, inp, out)
+
+
 # layer class name -> rule(layer, input_shape, output_shape); other families may add rules
 RULES = {
     "Dense": _dense,
@@ -124,6 +176,13 @@ RULES = {
     "SeparableConv1D": _separable, "SeparableConv2D": _separable,
     "SimpleRNN": _recurrent, "GRU": _recurrent, "LSTM": _recurrent,
     "Bidirectional": _bidirectional, "TimeDistributed": _time_distributed,
+}
+# rules for layers that attend: rule(layer, input_shape, output_shape, context_shape), the
+# context being the keys/values' source (a second input of the call), None for self-attention
+ATTENTION_RULES = {
+    "MultiHeadAttention": _attention,
+    "TransformerBlock": _transformer_block,
+    "TransformerDecoderBlock": _transformer_decoder_block,
 }
 
 
@@ -149,8 +208,17 @@ def _nodes(model):
     return calls
 
 
-def layer_flops(layer, input_shape, output_shape):
-    """FLOPs of one call of `layer`, or None when there is no rule for it."""
+def _context(inputs):
+    """A call's second input when shaped like its first: what an attention layer attends over
+    (the encoder's outputs); a padding mask (B, T) is not one."""
+    if len(inputs) > 1 and None not in inputs[:2] and len(inputs[1]) == len(inputs[0]):
+        return inputs[1]
+    return None
+
+
+def layer_flops(layer, input_shape, output_shape, context_shape=None):
+    """FLOPs of one call of `layer`, or None when there is no rule for it (or a dimension it
+    needs is unknown); `context_shape` is what an attention layer attends over, if not itself."""
     kind = type(layer).__name__
     if kind in ZERO_COST or not getattr(layer, "weights", None):
         return 0
@@ -159,6 +227,9 @@ def layer_flops(layer, input_shape, output_shape):
         return None
     if hasattr(layer, "flops") and callable(layer.flops):
         return int(layer.flops(input_shape))
+    if kind in ATTENTION_RULES:
+        value = ATTENTION_RULES[kind](layer, input_shape, output_shape, context_shape)
+        return None if value is None else int(value)
     if kind in RULES:
         return int(RULES[kind](layer, input_shape, output_shape))
     return None
@@ -184,7 +255,8 @@ def flops_report(model) -> FlopsReport:
             per_layer.update({f"{name}/{k}": v for k, v in inner.per_layer.items()})
             uncounted.extend(f"{name}/{u}" for u in inner.uncounted)
             continue
-        value = layer_flops(op, inputs[0] if inputs else None, outputs[0] if outputs else None)
+        value = layer_flops(op, inputs[0] if inputs else None, outputs[0] if outputs else None,
+                            _context(inputs))
         if value is None:
             uncounted.append(f"{name} ({type(op).__name__})")
             value = 0
