@@ -11,6 +11,8 @@ import json
 import os
 import sys
 
+from zoo._quiet_startup import quiet_tensorflow_startup
+
 
 def _parse_value(text: str):
     """`--set key=value` values: Python literals (3, 0.1, (64, 32), True), else the string."""
@@ -72,8 +74,11 @@ def cmd_info(args) -> int:
     print(f"  {'params':<12} {info['params']:,} ({info['trainable_params']:,} trainable)")
     for key, value in info.items():
         if key not in ("name", "description", "family", "task", "input_shape", "dataset",
-                       "params", "trainable_params", "defaults"):
+                       "params", "trainable_params", "defaults", "flops_uncounted"):
             print(f"  {key:<12} {value}")
+    if info.get("flops_uncounted"):
+        print(f"  {'uncounted':<12} {', '.join(info['flops_uncounted'])} (0 FLOPs each: no "
+              f"FLOPs rule, or a free (None) length)")
     print("  defaults:")
     for key, value in info["defaults"].items():
         print(f"    {key} = {value!r}")
@@ -301,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ banner out
+    quiet_tensorflow_startup()  # before anything imports TensorFlow; ZOO_DEBUG=1 shows it all
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
