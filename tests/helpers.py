@@ -83,3 +83,25 @@ def run_under_jax(script: str, *, timeout: int = 300):
                           capture_output=True, text=True, timeout=timeout, cwd=root)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
+
+
+def keras_compile_kwargs(model, entry) -> dict:
+    """What a Keras user passes to `model.compile` for the entry's task, with no zoo helper: a
+    loss string matched to the output (a generative model brings its own losses)."""
+    if entry.task == "generative":
+        return {}
+    if entry.task in ("regression", "autoencoder"):
+        return {"optimizer": "adam", "loss": "mse"}
+    binary = model.output_shape[-1] == 1
+    return {"optimizer": "adam",
+            "loss": "binary_crossentropy" if binary else "sparse_categorical_crossentropy"}
+
+
+def keras_fit_data(model, entry, n=BATCH):
+    """(x, y) for a plain `model.fit`: an autoencoder's targets are its inputs; a generative
+    model takes images (and labels when conditional); others the task's random targets."""
+    if entry.task == "generative":
+        x, labels = example_training_data(model, entry, n=n)
+        return x, labels if getattr(model, "conditional", False) else None
+    x = example_inputs(model, entry, n=n)
+    return x, x if entry.task == "autoencoder" else example_targets(model, entry, n=n)

@@ -1,6 +1,8 @@
-"""Every registered model, checked the same way: build at defaults, output shape, finite outputs,
-one training step lowers the loss, and its .keras file reloads in a fresh process (safe mode, no
-custom_objects) with identical predictions."""
+"""Every registered model, checked the same way, along the path a Keras user takes: build at
+defaults, output shape, finite outputs; Keras' own compile and fit (one step lowers the loss),
+`model.save`, and `keras.saving.load_model` after only `import zoo` in a fresh process (safe mode,
+no custom_objects) with identical predictions; `model.export()` as a SavedModel that serves the
+same outputs; under JAX too."""
 
 import json
 import os
@@ -13,7 +15,7 @@ import pytest
 
 import zoo
 from tests.helpers import (
-    BATCH, build_default, example_inputs, example_targets, example_training_data, run_under_jax,
+    BATCH, build_default, example_inputs, keras_compile_kwargs, keras_fit_data, run_under_jax,
     weights_changed,
 )
 from zoo import registry
@@ -41,40 +43,6 @@ def test_builds_with_defaults(name):
         assert model.get_layer("predictions") is not None
 
 
-# a "generative" model trains itself (a GAN's two losses pull against each other, so "the loss
-# falls" is ill-defined): it is checked by test_one_generative_step_updates_every_part instead
-GENERATIVE = [n for n in ALL_MODELS if registry.get(n).task == "generative"]
-
-
-@pytest.mark.parametrize("name", [n for n in ALL_MODELS if n not in GENERATIVE])
-def test_one_training_step_lowers_loss(name):
-    """Eagerly: tracing a graph for one step of a MobileNet cost ~45 s of CI time, and the
-    compiled paths are exercised by every learning test (tests/models) and by zoo.train."""
-    entry, model = build_default(name)
-    zoo.train.compile_model(model, task=entry.task, learning_rate=1e-3, run_eagerly=True)
-    x = example_inputs(model, entry)
-    y = x if entry.task == "autoencoder" else example_targets(model, entry)
-    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
-    model.train_on_batch(x, y)
-    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
-    assert np.isfinite(before) and np.isfinite(after)
-    assert after < before, f"{name}: loss {before:.5f} -> {after:.5f} after one step"
-
-
-@pytest.mark.parametrize("name", GENERATIVE)
-def test_one_generative_step_updates_every_part(name):
-    """One train_on_batch reports at least two losses, all finite, and changes the weights of
-    every part the model trains (generator and discriminator; encoder and decoder)."""
-    entry, model = build_default(name)
-    zoo.train.compile_model(model, task=entry.task, learning_rate=1e-3)
-    x, y = example_training_data(model, entry)
-    before = {part: sub.get_weights() for part, sub in model.parts.items()}
-    logs = model.train_on_batch(x, y, return_dict=True)
-    assert len(logs) >= 2 and all(np.isfinite(v) for v in logs.values()), logs
-    for part, sub in model.parts.items():
-        assert weights_changed(before[part], sub), f"{name}: one step left the {part} unchanged"
-
-
 def _outputs(y):
     """A model call's output(s) as one NumPy array (outputs of one shape stacked)."""
     import keras
@@ -84,45 +52,105 @@ def _outputs(y):
     return np.asarray(keras.ops.convert_to_numpy(y))
 
 
-@pytest.fixture(scope="module")
-def reloaded(tmp_path_factory):
-    """Save every model, reload all of them in ONE fresh interpreter, return both predictions."""
-    tmp = tmp_path_factory.mktemp("saved")
-    expected, jobs = {}, []
-    for name in ALL_MODELS:
+USER_PATH_CHUNKS = 4  # fresh interpreters the models are shared among (each imports Keras once)
+
+
+@pytest.mark.parametrize("chunk", range(USER_PATH_CHUNKS))
+def test_keras_user_path(chunk, tmp_path):
+    """What a Keras user does with a zoo model, with no zoo helper after `zoo.build`: Keras' own
+    `compile` (a loss string for the task) and `fit` (one step, which must lower the loss or, for
+    a generative model, move every part), `model.save`, then in a fresh interpreter that imports
+    only `zoo` and `keras` (in one order for even chunks, the other for odd ones)
+    `keras.saving.load_model` in safe mode: equal predictions, the optimizer's step count kept,
+    and one more `fit` step runs. Eager steps: tracing a graph per model costs minutes of CI."""
+    import keras
+
+    names = ALL_MODELS[chunk::USER_PATH_CHUNKS]
+    expected, failures = {}, []
+    for name in names:
+        keras.utils.set_random_seed(1234)  # each model as if alone, whatever its chunk holds
         entry, model = build_default(name)
-        x = example_inputs(model, entry)
+        model.compile(**keras_compile_kwargs(model, entry), run_eagerly=True)
+        x, y = keras_fit_data(model, entry)
+        if entry.task == "generative":
+            before = {part: sub.get_weights() for part, sub in model.parts.items()}
+            model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+            failures += [f"{name}: one fit step left the {part} unchanged"
+                         for part, sub in model.parts.items()
+                         if not weights_changed(before[part], sub)]
+        else:
+            loss_before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+            model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+            loss_after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+            if not (np.isfinite(loss_after) and loss_after < loss_before):
+                failures.append(f"{name}: loss {loss_before:.5f} -> {loss_after:.5f} after one "
+                                "plain Keras fit step")
+        inputs = example_inputs(model, entry)
+        np.savez(tmp_path / f"{name}_x.npz", *(inputs if isinstance(inputs, list) else [inputs]))
         xs = x if isinstance(x, list) else [x]
-        np.savez(tmp / f"{name}_x.npz", *xs)
-        # called, not predict(): tracing a predict graph per model cost ~100 s of CI time
-        expected[name] = _outputs(model(x, training=False))
-        zoo.save(model, tmp / f"{name}.keras")
-        jobs.append(name)
-    script = textwrap.dedent(f"""
-        import os
+        np.savez(tmp_path / f"{name}_fit.npz", *xs, **({} if y is None else {"y": y}))
+        expected[name] = _outputs(model(inputs, training=False))
+        model.save(tmp_path / f"{name}.keras")  # Keras' own save, not zoo.save
+    imports = "import zoo\nimport keras" if chunk % 2 == 0 else "import keras\nimport zoo"
+    script = textwrap.dedent("""
+        import os, sys
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        import numpy as np, keras
-        import zoo.layers  # registers zoo's serializable layers, as zoo.load does
+        import numpy as np
+        {imports}
         from tests.test_models import _outputs
-        tmp = {str(tmp)!r}
-        for name in {jobs!r}:
+        tmp, names = sys.argv[1], sys.argv[2:]
+
+        def arrays(stem):  # np.savez's positional arrays, in order: one input or a list
+            data = np.load(f"{{tmp}}/{{stem}}.npz")
+            xs = [data[k] for k in sorted((k for k in data.files if k.startswith("arr_")),
+                                          key=lambda k: int(k.split("_")[1]))]
+            return xs[0] if len(xs) == 1 else xs
+
+        for name in names:
             model = keras.saving.load_model(f"{{tmp}}/{{name}}.keras")  # safe_mode defaults on
-            data = np.load(f"{{tmp}}/{{name}}_x.npz")
-            xs = [data[k] for k in sorted(data.files, key=lambda k: int(k.split("_")[1]))]
-            y = model(xs[0] if len(xs) == 1 else xs, training=False)
-            np.save(f"{{tmp}}/{{name}}_y.npy", _outputs(y))
-    """)
+            np.save(f"{{tmp}}/{{name}}_y.npy", _outputs(model(arrays(f"{{name}}_x"),
+                                                          training=False)))
+            assert int(model.optimizer.iterations) == 1, (name, int(model.optimizer.iterations))
+            fit = np.load(f"{{tmp}}/{{name}}_fit.npz")
+            model.run_eagerly = True
+            model.fit(arrays(f"{{name}}_fit"), fit["y"] if "y" in fit.files else None,
+                      epochs=1, verbose=0)
+            assert int(model.optimizer.iterations) == 2, (name, int(model.optimizer.iterations))
+        print("loaded", len(names))
+    """).format(imports=imports)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=600, cwd=root)
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path), *names],
+                          capture_output=True, text=True, timeout=600, cwd=root)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return {name: (expected[name], np.load(tmp / f"{name}_y.npy")) for name in jobs}
+    assert f"loaded {len(names)}" in proc.stdout
+    for name in names:
+        after = np.load(tmp_path / f"{name}_y.npy")
+        if not np.allclose(after, expected[name], rtol=1e-5, atol=1e-6):
+            failures.append(f"{name}: reloaded predictions differ by up to "
+                            f"{np.max(np.abs(after - expected[name])):.3g}")
+    assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("name", ALL_MODELS)
-def test_reloads_in_fresh_process_with_identical_predictions(reloaded, name):
-    before, after = reloaded[name]
-    np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
+EXPORT_CHUNKS = 3
+
+
+@pytest.mark.parametrize("chunk", range(EXPORT_CHUNKS))
+def test_keras_export_savedmodel(chunk, tmp_path):
+    """`model.export(path)` (Keras' own SavedModel export) works for every model, and the
+    SavedModel's `serve` endpoint gives the Keras model's outputs."""
+    import tensorflow as tf
+
+    failures = []
+    for name in ALL_MODELS[chunk::EXPORT_CHUNKS]:
+        entry, model = build_default(name)
+        inputs = example_inputs(model, entry)
+        expected = _outputs(model(inputs, training=False))
+        model.export(str(tmp_path / name), verbose=False)
+        served = tf.saved_model.load(str(tmp_path / name)).serve(inputs)
+        got = _outputs(served)
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            failures.append(f"{name}: SavedModel serve differs from the Keras model")
+    assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)

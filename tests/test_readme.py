@@ -1,5 +1,7 @@
 """The README's promises: two set-up commands, and the main one actually runs offline."""
 
+import ast
+import os
 import re
 import subprocess
 import sys
@@ -48,3 +50,30 @@ def test_readme_quick_start_runs_and_its_comments_are_true(tmp_path, monkeypatch
     assert zoo.model_info("mlp")["params"] == params
     assert (tmp_path / "mlp.keras").is_file()
     assert namespace["model"].name == "mlp"
+
+
+def _python_block(marker):
+    match = re.search(rf"<!-- readme:{marker} -->\s*```python\n(.*?)```\s*<!-- /readme:{marker} -->",
+                      README, re.S)
+    assert match, f"README.md lacks the <!-- readme:{marker} --> code block"
+    return match.group(1)
+
+
+def test_readme_keras_script_saves_and_plain_keras_loads_it(tmp_path):
+    """The README's own-Keras-script paragraph, run as written: one process trains and saves with
+    Keras, a second one imports only zoo and keras and loads it with keras.saving.load_model."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    train = subprocess.run([sys.executable, "-c", _python_block("keras-train")], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert train.returncode == 0, train.stderr[-2000:]
+    trained = ast.literal_eval(train.stdout.strip().splitlines()[-1])
+    assert trained["accuracy"] > 0.9, trained  # a short plain fit must give a usable model
+    check = ("\nfrom sklearn.datasets import load_digits\n"
+             "digits = load_digits()\n"
+             "x, y = digits.images[..., None] / 16.0, digits.target\n"
+             "print(model.evaluate(x[1400:], y[1400:], verbose=0, return_dict=True))\n")
+    load = subprocess.run([sys.executable, "-c", _python_block("keras-load") + check],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert load.returncode == 0, load.stderr[-2000:]
+    loaded = ast.literal_eval(load.stdout.strip().splitlines()[-1])
+    assert abs(loaded["accuracy"] - trained["accuracy"]) < 1e-6, (loaded, trained)
