@@ -30,10 +30,7 @@ def build(name: str, /, **overrides):
     """
     from zoo import registry
 
-    entry = registry.get(name)
-    model_name = overrides.pop("name", entry.name)
-    kwargs = registry.resolve_overrides(entry, overrides)
-    return entry.builder(**kwargs, name=model_name)
+    return registry.build(name, **overrides)
 
 
 def model_info(name: str, /) -> dict:
@@ -47,7 +44,7 @@ def model_info(name: str, /) -> dict:
     from zoo.models.flops import flops_report
 
     entry = registry.get(name)
-    model = build(name)
+    model = registry.build(name)
     flops, flops_shapes = flops_report(model), {}
     length = entry.defaults.get("max_length")
     if flops.uncounted and isinstance(length, int):
@@ -56,7 +53,7 @@ def model_info(name: str, /) -> dict:
                         for k, v in entry.defaults.items()
                         if k.endswith("_shape") and isinstance(v, (tuple, list)) and None in v}
         if flops_shapes:
-            flops = flops_report(build(name, **flops_shapes))
+            flops = flops_report(registry.build(name, **flops_shapes))
     extra = dict(entry.extra_info(entry.defaults)) if entry.extra_info is not None else {}
     return {
         "name": entry.name,
@@ -94,6 +91,7 @@ def load(path, **kwargs):
     """Load a `.keras` file, or the `model.keras` of a run folder, in Keras' safe mode."""
     from zoo.export.saving import load as _load
 
+    _custom_objects.register_all()  # raises what the import hook could only warn about
     return _load(path, **kwargs)
 
 

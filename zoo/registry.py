@@ -224,3 +224,11 @@ def resolve_overrides(entry: Entry, overrides: Mapping[str, Any]) -> dict[str, A
             f"Allowed: {', '.join(sorted(defaults))}"
         )
     return {**defaults, **overrides}
+
+
+def build(name: str, /, **overrides):
+    """Build the registered model `name` (`zoo.build`): the entry's defaults updated with
+    `overrides`, the model named `name` unless `name=` is given."""
+    entry = get(name)
+    model_name = overrides.pop("name", entry.name)
+    return entry.builder(**resolve_overrides(entry, overrides), name=model_name)

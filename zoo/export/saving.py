@@ -57,6 +57,8 @@ def resolve_model_path(path, *, allow_legacy_h5: bool = False) -> Path:
 def load(path, *, compile: bool = True, allow_legacy_h5: bool = False):
     """Load a `.keras` file (or a run folder's `model.keras`) in Keras' safe mode.
 
+    zoo's classes are registered by `import zoo` (`zoo.custom_objects`), which `zoo.load` checks.
+
     The file is checked first (`zoo.export.safety`): an archive that is damaged, escapes its
     folder, declares absurd sizes, or names code (Lambda, TFSMLayer, non-Keras functions and
     classes, file-path vocabularies, HDF5 links) raises `UnsafeModelError` before Keras reads it.
@@ -66,10 +68,7 @@ def load(path, *, compile: bool = True, allow_legacy_h5: bool = False):
     from keras.src.backend.common import global_state
     from keras.src.saving import serialization_lib
 
-    from zoo import custom_objects
     from zoo.export import safety
-
-    custom_objects.register_all()  # raises what the import hook could only warn about
 
     _check_keras_version(keras)
     p = resolve_model_path(path, allow_legacy_h5=allow_legacy_h5)

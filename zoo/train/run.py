@@ -81,10 +81,9 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     """
     import keras
 
-    import zoo
     import zoo.data
     from zoo import registry, train
-    from zoo.export.saving import save, write_text
+    from zoo.export.saving import load, save, write_text
     from zoo.train.callbacks import (AtomicModelCheckpoint, EarlyStopping, NaNGuard,
                                      ResumeState, set_random_state)
     from zoo.train.batches import EpochBatches
@@ -142,7 +141,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
             f"{state['precision']}, or pass --overwrite (or --no-resume) to start afresh")
     if state is not None:
         # an interrupted run of this folder: continue from its last finished epoch
-        model = zoo.load(resume_dir / "model.keras")
+        model = load(resume_dir / "model.keras")
         if "random_state" in state:  # absent in states written before zoo kept it
             set_random_state(model, state["random_state"])
         train.compile_model(model, task=entry.task, optimizer=model.optimizer,
@@ -151,7 +150,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
               f"{state['epochs_done']}/{epochs}", flush=True)
     else:
         with precision_scope(precision):
-            model = zoo.build(name, **config)
+            model = registry.build(name, **config)
         steps = len(EpochBatches(splits.train[0], batch_size=batch_size))  # fit's steps/epoch
         rate = schedule(lr_schedule, learning_rate=learning_rate, total_steps=steps * epochs,
                         warmup_steps=steps * warmup_epochs)
