@@ -15,9 +15,8 @@ from zoo.data.catalog import list_datasets, load
 from zoo.data.corpus import Vocabulary, text
 from zoo.data.folders import image_folder
 from zoo.data.images import digits, shapes
-from zoo.data.pipeline import to_tf
 from zoo.data.sequence_tasks import sequences
-from zoo.data.splits import Splits
+from zoo.data.splits import Splits, to_tf
 from zoo.data.tfds_loader import tfds
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The `Splits` container every loader returns, and seeded train/validation/test splitting.
 
-Pure NumPy: TensorFlow is imported only when a caller asks for tf.data (`Splits.as_tf`).
+Pure NumPy: TensorFlow is imported only inside `to_tf` and `to_numpy`, when a caller asks for
+tf.data (`Splits.as_tf`) or hands tf.data splits back.
 """
 
 from __future__ import annotations
@@ -70,8 +71,6 @@ class Splits:
         drop_remainder: bool = False,
     ) -> Splits:
         """Batched, prefetched tf.data splits; only the training split is shuffled (by `seed`)."""
-        from zoo.data.pipeline import to_tf
-
         return to_tf(
             self, batch_size, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder
         )
@@ -80,8 +79,6 @@ class Splits:
         """`(x, y)` arrays for every split, reading tf.data splits to the end once."""
         if self.is_numpy:
             return self
-        from zoo.data.pipeline import to_numpy
-
         return to_numpy(self)
 
     def __repr__(self) -> str:
@@ -211,3 +208,59 @@ def check_image_size(image_size: Any, *, minimum: int, owner: str) -> tuple[int,
             f"got {image_size!r}"
         )
     return int(size[0]), int(size[1])
+
+
+def to_tf(
+    splits: Splits, batch_size: int = 32, *, shuffle: bool = True, seed: int = 0,
+    drop_remainder: bool = False,
+) -> Splits:
+    """Batched, prefetched `tf.data.Dataset` splits of `(x, y)`.
+
+    The training split is shuffled with `seed` (a new order each epoch, the same sequence of
+    orders for the same seed); validation and test keep their order so evaluations line up.
+    Splits that are already tf.data are only re-batched to `batch_size`.
+    """
+    import tensorflow as tf
+
+    check_int("batch_size", batch_size, minimum=1, owner="to_tf")
+    converted = {}
+    for split_name in SPLIT_NAMES:
+        split = getattr(splits, split_name)
+        if isinstance(split, tf.data.Dataset):
+            converted[split_name] = split.rebatch(batch_size, drop_remainder=drop_remainder)
+            continue
+        x, y = split
+        dataset = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle and split_name == "train":
+            # A buffer as large as the split gives a uniform shuffle; the arrays are in memory.
+            dataset = dataset.shuffle(max(len(y), 1), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        converted[split_name] = dataset.prefetch(tf.data.AUTOTUNE)
+    return Splits(**converted, info=dict(splits.info))
+
+
+def to_numpy(splits: Splits) -> Splits:
+    """`(x, y)` arrays for every split; tf.data splits (batched) are read to the end once."""
+    import tensorflow as tf
+
+    converted = {}
+    for split_name in SPLIT_NAMES:
+        split = getattr(splits, split_name)
+        if isinstance(split, tf.data.Dataset):
+            split = _dataset_to_arrays(split)
+        converted[split_name] = split
+    return Splits(**converted, info=dict(splits.info))
+
+
+def _dataset_to_arrays(dataset) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = [], []
+    for x, y in dataset.as_numpy_iterator():
+        xs.append(x)
+        ys.append(y)
+    if xs:
+        return np.concatenate(xs), np.concatenate(ys)
+    x_spec, y_spec = dataset.element_spec
+    return (
+        np.zeros((0, *x_spec.shape[1:]), x_spec.dtype.as_numpy_dtype),
+        np.zeros((0, *y_spec.shape[1:]), y_spec.dtype.as_numpy_dtype),
+    )
