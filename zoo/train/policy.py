@@ -8,28 +8,20 @@ from __future__ import annotations
 import contextlib
 import os
 
-# (backend, device) -> jit_compile. Keras' own "auto" turns XLA on wherever the model supports
-# it, except under TensorFlow on a machine without an accelerator, where it is off.
+# (backend, device) -> jit_compile. Each measured row cites benchmarks/results/x86_64-2cpu.md
+# (`python -m benchmarks --only xla_policy`), which holds the figures.
 JIT_COMPILE = {
-    # measured (python -m benchmarks, xla_policy/*, 2-core CPU, TF 2.21, 2026-12-02): without
-    # XLA the `cnn` trains 2.0x faster (19.4 vs 9.6 steps/s) and the `mlp` 2.7x (127.8 vs 46.7)
-    ("tensorflow", "cpu"): False,
+    ("tensorflow", "cpu"): False,  # XLA is slower here: cnn 2.0x, mlp 2.7x (xla_policy rows)
     ("jax", "cpu"): True,  # JAX always traces to XLA; Keras' jax trainer needs jit for speed
-    # unmeasured here yet: XLA's fusion is the reason to have a GPU; the benchmarks confirm it
-    ("tensorflow", "gpu"): True,
+    ("tensorflow", "gpu"): True,  # unmeasured: XLA's fusion is the reason to have a GPU
     ("jax", "gpu"): True,
 }
 
 
 # (backend, device, family) -> jit_compile, where a family differs from its device's default
 FAMILY_JIT_COMPILE = {
-    # measured: the LSTM `rnn` trains 2.0x faster with XLA on a 2-core CPU (182 vs 92 steps/s;
-    # 51.3 vs 32.1 in the 2026-12-02 run, where cnn_lstm_video gave 17.1 vs 12.9)
-    ("tensorflow", "cpu", "rnn"): True,
-    # measured (python -m benchmarks, xla_policy/*, 2-core CPU, TF 2.21, 2026-12-02): the
-    # conv_autoencoder trains 1.76x faster with XLA (26.5 vs 15.1 steps/s, batch 64, 28x28) and
-    # the dcgan 1.57x (15.2 vs 9.7): their transposed convolutions and losses fuse; the plain
-    # CNN (9.6 vs 19.4), the transformer (10.3 vs 12.8) and MobileNetV2 (2.1 vs 9.5) stay off
+    ("tensorflow", "cpu", "rnn"): True,  # LSTMs fuse: 1.6x faster with XLA (xla_policy/rnn)
+    # transposed convolutions and their losses fuse: conv_autoencoder 1.7x, dcgan 1.1x
     ("tensorflow", "cpu", "autoencoder"): True,
     ("tensorflow", "cpu", "gan"): True,
 }
@@ -93,12 +85,11 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # (backend, device) -> Keras dtype policy for "auto". Mixed precision pays where the hardware has
 # fast low-precision math; the default stays float32 wherever that was not measured to be so.
 PRECISION = {
-    # measured (python -m benchmarks.precision, 2-core CPU, TF 2.21, A/B alternated): with
-    # mixed_bfloat16 the cnn runs at 0.25x of float32's steps/s, the LSTM at 0.39x, the mlp
-    # ties (1.05x, within noise) -- this CPU has no bfloat16 matrix units
+    # no bfloat16 matrix units: mixed_bfloat16 runs the cnn at 0.25x, the LSTM at 0.39x
+    # (python -m benchmarks.precision)
     ("tensorflow", "cpu"): "float32",
-    ("jax", "cpu"): "float32",  # same hardware: no reason to expect otherwise (unmeasured)
-    # unmeasured (no GPU lent yet): bfloat16 tensor cores should win; float32 until measured
+    ("jax", "cpu"): "float32",  # the same hardware (unmeasured)
+    # unmeasured: bfloat16 tensor cores should win; float32 until a GPU measures it
     ("tensorflow", "gpu"): "float32",
     ("jax", "gpu"): "float32",
 }
