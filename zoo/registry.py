@@ -169,12 +169,7 @@ def _load_all() -> None:
     if _LOADED:
         return
     for module in _FAMILY_MODULES.values():
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            # a family whose module is not written yet simply has no entries
-            if err.name != module:
-                raise
+        importlib.import_module(module)
     _LOADED = True
 
 
