@@ -25,7 +25,8 @@ import sys
 import warnings
 
 # every module that defines a class decorated with register_keras_serializable(package="zoo")
-MODULES = ("zoo.layers", "zoo.train.metrics", "zoo.train.schedules")
+MODULES = ("zoo.layers", "zoo.models.generative_models", "zoo.train.metrics",
+           "zoo.train.schedules")
 
 _registered = False
 _pending = False  # Keras is imported but registration waits for a zoo module to finish

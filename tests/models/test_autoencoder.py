@@ -151,7 +151,7 @@ JAX_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_vae_and_gans_fit_one_epoch_under_jax():
-    """The custom steps (zoo.train.steps) run under the JAX backend: VAE, DCGAN, and the
+    """The custom steps (zoo.models.custom_steps) run under the JAX backend: VAE, DCGAN, and the
     conditional WGAN-GP (a gradient of a gradient) each fit an epoch and update every part."""
     proc = run_under_jax(JAX_SCRIPT)
     assert "vae ['kl_loss', 'loss', 'reconstruction_loss']" in proc.stdout

@@ -9,14 +9,12 @@ Blocks as functional sub-graphs of standard layers (`apply_*(x, ..., name=)`):
 `apply_residual_block` (residual.py), `apply_inception_block` (inception.py),
 `apply_inverted_residual_block` and `apply_separable_block` (inverted_residual.py),
 `apply_temporal_block` and its `receptive_field` (temporal_block.py).
-`GaussianSampling` (sampling.py: a VAE's reparameterisation); model classes made of sub-models
-`Autoencoder`, `VAE`, `GAN` (generative.py: registered here so their files load safely).
+`GaussianSampling` (sampling.py: a VAE's reparameterisation).
 """
 
 from zoo.layers.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from zoo.layers.class_token import ClassToken, FirstStep
 from zoo.layers.fire import FireModule
-from zoo.layers.generative import GAN, VAE, Autoencoder, OptimizerPair
 from zoo.layers.inception import apply_inception_block
 from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
 from zoo.layers.last_step import LastStep
@@ -33,7 +31,7 @@ __all__ = [
     "MultiHeadAttention", "causal_mask", "scaled_dot_product_attention", "ClassToken",
     "FirstStep", "PositionEmbedding", "sinusoidal_position_encoding", "TransformerBlock",
     "TransformerDecoderBlock",
-    "GaussianSampling", "kl_divergence", "Autoencoder", "VAE", "GAN", "OptimizerPair",
+    "GaussianSampling", "kl_divergence",
     "FireModule", "SqueezeExcite", "apply_inception_block", "apply_inverted_residual_block",
     "apply_residual_block", "apply_separable_block",
     "ImagePreprocessing", "LastStep", "PaddingMask", "apply_temporal_block", "receptive_field",

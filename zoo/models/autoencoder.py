@@ -1,6 +1,6 @@
 """Autoencoder family: dense and convolutional autoencoders (also denoising) and VAEs.
 
-Each builder returns a `zoo.layers.Autoencoder` or `zoo.layers.VAE`: a keras.Model whose
+Each builder returns a `zoo.models.generative_models.Autoencoder` or `VAE`: a keras.Model whose
 output is the reconstruction (`output_shape == (None, *input_shape)`), with the `encoder`
 (image -> code; the VAE's gives `[mean, log_var]`) and the `decoder` (code -> image) as
 separate models for representation learning. Pixels are expected in [0, 1] (sigmoid output).
@@ -120,7 +120,7 @@ def autoencoder(*, input_shape=(8, 8), hidden_units=(128,), latent_dim=16, activ
     input_shape = _check_common(name, input_shape, latent_dim, activation, noise_stddev)
     hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
     _checks.seed(name, seed)
-    from zoo.layers.generative import Autoencoder
+    from zoo.models.generative_models import Autoencoder
 
     return Autoencoder(
         dense_encoder(input_shape, hidden_units, latent_dim, activation),
@@ -153,7 +153,7 @@ def conv_autoencoder(*, input_shape=(8, 8), filters=(16, 32), latent_dim=16, act
     filters = _checks.int_list(name, "filters", filters)
     _image_shape(name, input_shape, filters)
     _checks.seed(name, seed)
-    from zoo.layers.generative import Autoencoder
+    from zoo.models.generative_models import Autoencoder
 
     return Autoencoder(
         conv_encoder(input_shape, filters, latent_dim, activation),
@@ -187,7 +187,7 @@ def vae(*, input_shape=(8, 8), hidden_units=(128,), latent_dim=8, activation="re
     hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
     _checks.number(name, "beta", beta, min_value=0.0)
     _checks.seed(name, seed)
-    from zoo.layers.generative import VAE
+    from zoo.models.generative_models import VAE
 
     return VAE(
         dense_encoder(input_shape, hidden_units, latent_dim, activation, heads=VAE_HEADS),
@@ -215,16 +215,9 @@ def conv_vae(*, input_shape=(8, 8), filters=(16, 32), latent_dim=8, activation="
     _image_shape(name, input_shape, filters)
     _checks.number(name, "beta", beta, min_value=0.0)
     _checks.seed(name, seed)
-    from zoo.layers.generative import VAE
+    from zoo.models.generative_models import VAE
 
     return VAE(
         conv_encoder(input_shape, filters, latent_dim, activation, heads=VAE_HEADS),
         conv_decoder(input_shape, filters, latent_dim, activation),
         beta=beta, seed=seed, name=name)
-
-
-def run_callbacks(model, splits, out) -> list:
-    """Callbacks `zoo train` adds for this family: PNG grids in the run folder."""
-    from zoo.train.generative import run_callbacks as _run_callbacks
-
-    return _run_callbacks(model, splits, out)

@@ -1,12 +1,14 @@
 """GAN family: DCGAN and WGAN-GP, unconditional or class-conditional, for small images.
 
-The builder returns a `zoo.layers.GAN`: as a keras.Model it is the generator (noise, plus a
-class label when conditional, -> images in [0, 1]; `output_shape == (None, *input_shape)`),
-with `generator` and `discriminator` as attributes, its own `train_step` (both losses
-reported) and `sample(n, seed=)`. `input_shape` is the shape of the images it learns.
+The builder returns a `GAN` (`zoo.models.generative_models`): as a keras.Model it is the
+generator (noise, plus a class label when conditional, -> images in [0, 1];
+`output_shape == (None, *input_shape)`), with `generator` and `discriminator` as attributes,
+its own `train_step` (both losses reported) and `sample(n, seed=)`. `input_shape` is the
+shape of the images it learns.
 """
 
 from zoo._lazy import keras
+from zoo._normalization import BN_MOMENTUM
 from zoo.models import _checks
 from zoo.registry import Choice, Float, Int, Preset, register
 
@@ -23,9 +25,11 @@ def _image_shape(name, input_shape, filters):
     return _checks.stage_image_shape(name, input_shape, len(filters))
 
 
-def dcgan_generator(image_shape, filters, latent_dim, num_labels=None, *, name="generator"):
+def dcgan_generator(image_shape, filters, latent_dim, num_labels=None, *,
+                    bn_momentum=BN_MOMENTUM, name="generator"):
     """Dense -> (H/2^n, W/2^n, filters[0]) -> [Conv2DTranspose(f, 4, stride 2) -> BN -> ReLU]
-    per later filter -> sigmoid Conv2DTranspose to the channels (Radford et al., 2016)."""
+    per later filter -> sigmoid Conv2DTranspose to the channels (Radford et al., 2016); the
+    batch norms have momentum `bn_momentum`."""
     height, width, channels = (image_shape if len(image_shape) == 3 else (*image_shape, 1))
     stride = 2 ** len(filters)
     noise = keras.Input(shape=(latent_dim,), name="noise")
@@ -38,13 +42,13 @@ def dcgan_generator(image_shape, filters, latent_dim, num_labels=None, *, name="
         inputs = [noise, labels]
     small = (height // stride, width // stride, filters[0])
     x = keras.layers.Dense(small[0] * small[1] * small[2], use_bias=False, name="project")(x)
-    x = keras.layers.BatchNormalization(name="project_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, name="project_bn")(x)
     x = keras.layers.ReLU(name="project_relu")(x)
     x = keras.layers.Reshape(small, name="to_map")(x)
     for i, f in enumerate(filters[1:], start=1):
         x = keras.layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=False,
                                          name=f"deconv_{i}")(x)
-        x = keras.layers.BatchNormalization(name=f"deconv_{i}_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"deconv_{i}_bn")(x)
         x = keras.layers.ReLU(name=f"deconv_{i}_relu")(x)
     x = keras.layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
                                      activation="sigmoid", name="pixels")(x)
@@ -97,8 +101,8 @@ def dcgan_discriminator(image_shape, filters, num_labels=None, dropout=0.0, *,
     },
 )
 def dcgan(*, input_shape=(8, 8), filters=(64, 32), latent_dim=32, num_labels=None,
-          loss="bce", gradient_penalty=10.0, discriminator_steps=1, dropout=0.2, seed=None,
-          name="dcgan"):
+          loss="bce", gradient_penalty=10.0, discriminator_steps=1, dropout=0.2,
+          bn_momentum=BN_MOMENTUM, seed=None, name="dcgan"):
     """Deep convolutional GAN: a transposed-conv generator against a strided-conv discriminator.
 
     Use it to learn to draw new small images (sides multiples of 2**len(filters)). The model
@@ -106,6 +110,7 @@ def dcgan(*, input_shape=(8, 8), filters=(64, 32), latent_dim=32, num_labels=Non
     `model.discriminator` is kept for training and saved with it. `num_labels` makes it
     class-conditional (inputs `[noise, labels]`; train on `(images, labels)`);
     `loss="wasserstein"` with `gradient_penalty` and `discriminator_steps` makes it WGAN-GP.
+    The generator's batch norms have momentum `bn_momentum` (`sample` runs in inference mode).
     Trained with zoo task "generative": Adam per network, `d_loss` and `g_loss` reported.
 
     Example:
@@ -128,18 +133,12 @@ def dcgan(*, input_shape=(8, 8), filters=(64, 32), latent_dim=32, num_labels=Non
     _checks.number(name, "gradient_penalty", gradient_penalty, min_value=0.0)
     _checks.integer(name, "discriminator_steps", discriminator_steps, min_value=1)
     _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    _checks.bn_momentum(name, bn_momentum)
     _checks.seed(name, seed)
-    from zoo.layers.generative import GAN
+    from zoo.models.generative_models import GAN
 
     return GAN(
-        dcgan_generator(input_shape, filters, latent_dim, num_labels),
+        dcgan_generator(input_shape, filters, latent_dim, num_labels, bn_momentum=bn_momentum),
         dcgan_discriminator(input_shape, filters, num_labels, dropout),
         loss=loss, gradient_penalty=gradient_penalty,
         discriminator_steps=discriminator_steps, seed=seed, name=name)
-
-
-def run_callbacks(model, splits, out) -> list:
-    """Callbacks `zoo train` adds for this family: PNG grids in the run folder."""
-    from zoo.train.generative import run_callbacks as _run_callbacks
-
-    return _run_callbacks(model, splits, out)

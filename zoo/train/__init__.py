@@ -13,11 +13,9 @@ from zoo.train.distribute import distributed_evaluate, distributed_fit, process_
 from zoo.train.policy import family_of
 from zoo.train.policy import jit_compile as resolve_jit_compile
 
+# "autoencoder": the targets are the inputs; "generative": the model trains itself (its own
+# train_step) and compiles itself through `zoo_compile(optimizer=, learning_rate=, jit_compile=)`
 TASKS = ("classification", "regression", "language_model", "autoencoder", "generative")
-# tasks whose targets come from the model, not the data's labels: an autoencoder's targets are
-# its inputs; a "generative" model trains itself (its own train_step) and compiles itself
-# through its `zoo_compile(optimizer=, learning_rate=, jit_compile=)` method
-SELF_SUPERVISED_TASKS = ("autoencoder", "generative")
 
 
 def _ends_with(model, activation_name: str) -> bool:

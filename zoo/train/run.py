@@ -11,7 +11,6 @@ needs to continue.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import shutil
 import time
@@ -90,6 +89,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     from zoo.train.plots import plot_history
     from zoo.train.policy import precision_scope
     from zoo.train.policy import precision as resolve_precision
+    from zoo.train.sample_images import IMAGE_TASKS, GenerativeImages, held_out_images
     from zoo.train.schedules import LearningRateLogger, schedule
 
     entry = registry.get(name)
@@ -168,9 +168,9 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     keeper = ResumeState(resume_dir, history=state["history"] if state else None,
                          epochs_done=epochs_done,
                          extra={"config": jsonable(config), "precision": precision}, keep=keep)
-    # a family module may add callbacks: `run_callbacks(model, splits, out)` (e.g. PNG grids)
-    family_hook = getattr(importlib.import_module(entry.builder.__module__), "run_callbacks", None)
-    extra = list(family_hook(model, splits, out)) if family_hook else []
+    extra = []
+    if entry.task in IMAGE_TASKS:  # PNG grids of samples, reconstructions, latent walks
+        extra.append(GenerativeImages(out, held_out_images(splits)))
     if tensorboard is True or (tensorboard == "auto" and keras.backend.backend() == "tensorflow"):
         extra.append(keras.callbacks.TensorBoard(out / "logs", write_graph=False,
                                                  profile_batch=0))

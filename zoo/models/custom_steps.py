@@ -5,7 +5,7 @@ ordinary Keras code -- call sub-models, `minimize(loss_fn, variables, optimizer)
 trackers -- and routes `train_step`/`test_step` through `run_step`:
 
     def train_step(self, *args):
-        return steps.run_step(self, self._train_body, args)
+        return custom_steps.run_step(self, self._train_body, args)
 
 TensorFlow calls the body directly (`tf.GradientTape` inside `minimize`; works with
 `jit_compile` on or off). JAX hands the step a state tuple of variable values; `run_step` opens a

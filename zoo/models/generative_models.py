@@ -1,18 +1,20 @@
 """Generative model classes: `Autoencoder`, `VAE` and `GAN`, keras.Models made of sub-models.
 
-They live in `zoo.layers` because importing `zoo.layers` is what registers everything a `.keras`
-file needs to load in safe mode. Each is a functional model over its parts (so `output_shape`,
-`predict` and `summary` work as for any zoo model) that keeps the parts as attributes
-(`encoder`/`decoder`, `generator`/`discriminator`) and saves them as nested configs.
+The builders in `zoo.models.autoencoder` and `zoo.models.gan` return them; `zoo.custom_objects`
+imports this module so that a `.keras` file naming "zoo>GAN" loads in safe mode. Each is a
+functional model over its parts (so `output_shape`, `predict` and `summary` work as for any zoo
+model) that keeps the parts as attributes (`encoder`/`decoder`, `generator`/`discriminator`)
+and saves them as nested configs.
 
 `VAE` and `GAN` train themselves: their `train_step` and `test_step` are written once with
-`zoo.train.steps` and run on TensorFlow (jit_compile on or off) and JAX. `zoo_compile` turns
-zoo's training settings (an optimizer name and a learning rate) into their optimizers; it is
-what `zoo.train.compile_model(model, task="generative")` calls.
+`zoo.models.custom_steps` and run on TensorFlow (jit_compile on or off) and JAX. `zoo_compile`
+turns zoo's training settings (an optimizer name and a learning rate) into their optimizers; it
+is what `zoo.train.compile_model(model, task="generative")` calls.
 """
 
 from zoo._lazy import keras
 from zoo.layers.sampling import GaussianSampling, kl_divergence
+from zoo.models import custom_steps
 
 EVALUATION_SEED = 1234  # evaluation draws the same noise every time: scores compare across epochs
 
@@ -156,16 +158,14 @@ class VAE(_Composite, keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def _train_body(self, data):
-        from zoo.train import steps
-
         x, _ = _x_and_y(data)
 
         def loss_fn():
             reconstruction, kl = self._elbo_terms(x, training=True)
             return reconstruction + self.beta * kl, (reconstruction, kl)
 
-        _, (reconstruction, kl) = steps.minimize(loss_fn, self.trainable_variables,
-                                                 self.optimizer)
+        _, (reconstruction, kl) = custom_steps.minimize(loss_fn, self.trainable_variables,
+                                                        self.optimizer)
         return self._report(reconstruction, kl)
 
     def _test_body(self, data):
@@ -173,14 +173,10 @@ class VAE(_Composite, keras.Model):
         return self._report(*self._elbo_terms(x, training=False, seed=EVALUATION_SEED))
 
     def train_step(self, *args):
-        from zoo.train import steps
-
-        return steps.run_step(self, self._train_body, args)
+        return custom_steps.run_step(self, self._train_body, args)
 
     def test_step(self, *args):
-        from zoo.train import steps
-
-        return steps.run_step(self, self._test_body, args, training=False)
+        return custom_steps.run_step(self, self._test_body, args, training=False)
 
     def encode(self, x, batch_size=256):
         """The posterior means of `x` (the codes to use as features)."""
@@ -191,7 +187,8 @@ class VAE(_Composite, keras.Model):
 
     def sample(self, n, seed=None):
         """`n` images decoded from prior draws z ~ N(0, I), as a NumPy array."""
-        z = keras.random.normal((n, self.latent_dim), seed=self.prior_seed if seed is None else seed)
+        z = keras.random.normal((n, self.latent_dim),
+                                seed=self.prior_seed if seed is None else seed)
         return self.decode(keras.ops.convert_to_numpy(z))
 
 
@@ -273,6 +270,14 @@ class GAN(_Composite, keras.Model):
         return len(self.generator.inputs) == 2
 
     @property
+    def num_labels(self):
+        """How many label classes a conditional GAN draws (its label embedding's rows); None
+        when unconditional."""
+        if not self.conditional:
+            return None
+        return int(self.generator.get_layer("label_embedding").input_dim)
+
+    @property
     def latent_dim(self) -> int:
         shape = self.generator.input_shape
         return int((shape[0] if isinstance(shape, list) else shape)[-1])
@@ -340,9 +345,7 @@ class GAN(_Composite, keras.Model):
         eps_shape = (batch,) + (1,) * (len(real.shape) - 1)
         eps = keras.random.uniform(eps_shape, seed=self.noise_seed if seed is None else seed)
         mixed = eps * real + (1.0 - eps) * fake
-        from zoo.train import steps
-
-        grads = steps.input_gradient(lambda m: self._score(m, labels, True), mixed)
+        grads = custom_steps.input_gradient(lambda m: self._score(m, labels, True), mixed)
         norm = ops.sqrt(ops.sum(ops.square(grads), axis=tuple(range(1, len(real.shape)))) + 1e-12)
         return ops.mean(ops.square(norm - 1.0))
 
@@ -375,15 +378,13 @@ class GAN(_Composite, keras.Model):
         return real, keras.ops.reshape(keras.ops.convert_to_tensor(labels, "int32"), (-1, 1))
 
     def _train_body(self, data):
-        from zoo.train import steps
-
         real, labels = self._images_and_labels(data)
         for _ in range(self.discriminator_steps):
-            d_loss, _ = steps.minimize(
+            d_loss, _ = custom_steps.minimize(
                 lambda: (self._discriminator_loss(real, labels, True), ()),
                 self.discriminator.trainable_variables, self.discriminator_optimizer)
         batch = keras.ops.shape(real)[0]
-        g_loss, _ = steps.minimize(
+        g_loss, _ = custom_steps.minimize(
             lambda: (self._generator_loss(batch, labels, True), ()),
             self.generator.trainable_variables, self.generator_optimizer)
         self.d_loss_tracker.update_state(d_loss)
@@ -406,14 +407,10 @@ class GAN(_Composite, keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, *args):
-        from zoo.train import steps
-
-        return steps.run_step(self, self._train_body, args)
+        return custom_steps.run_step(self, self._train_body, args)
 
     def test_step(self, *args):
-        from zoo.train import steps
-
-        return steps.run_step(self, self._test_body, args, training=False)
+        return custom_steps.run_step(self, self._test_body, args, training=False)
 
     # --- use --------------------------------------------------------------------------------
     def sample(self, n, seed=None, labels=None):
@@ -425,7 +422,6 @@ class GAN(_Composite, keras.Model):
         inputs = z
         if self.conditional:
             if labels is None:
-                classes = int(self.generator.get_layer("label_embedding").input_dim)
-                labels = np.arange(n) % classes
+                labels = np.arange(n) % self.num_labels
             inputs = [z, np.asarray(labels, dtype="int32").reshape(n, 1)]
         return self.generator.predict(inputs, batch_size=256, verbose=0)

@@ -1,10 +1,12 @@
-"""Pictures of generative models for a run folder: PNG grids written during `zoo train`.
+"""Sample images of generative models and autoencoders: PNG grids written during `zoo train`.
 
 `GenerativeImages(out, images)` is a Keras callback: for a model with `sample` and a
 `generator` (a GAN) it writes `samples_epoch_NNN.png` after each epoch from the same noise; at
 the end of training it writes `reconstructions.png` (inputs above their reconstructions) for an
 autoencoder or VAE, `prior_samples.png` for a VAE, and `latent_walk.png` (straight lines in
-latent space between codes of held-out images, or between noise vectors for a GAN).
+latent space between codes of held-out images, or between noise vectors for a GAN; a
+conditional GAN draws walk i as class i modulo its number of classes). `zoo.train.run` adds it
+for the tasks of `IMAGE_TASKS`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from zoo.train.plots import save_figure
 
 GRID_COLUMNS = 10
+IMAGE_TASKS = ("autoencoder", "generative")  # the tasks whose models draw or rebuild images
 
 
 def _as_images(images):
@@ -94,18 +97,20 @@ class GenerativeImages(_callback_base()):
             image_grid(model.sample(self.n, seed=self.seed), self.out / "prior_samples.png",
                        title=f"{name}: decoded draws from the prior N(0, I)")
         if hasattr(model, "generator"):
-            ends = rng.normal(size=(8, model.latent_dim)).astype("float32")
+            walks = 4
+            ends = rng.normal(size=(2 * walks, model.latent_dim)).astype("float32")
             walk = latent_walk(ends[0::2], ends[1::2])
             inputs = walk
             if model.conditional:
-                labels = np.repeat(np.arange(4) % 10, GRID_COLUMNS).reshape(-1, 1)
-                inputs = [walk, labels.astype("int32")]
+                labels = np.repeat(np.arange(walks) % model.num_labels, GRID_COLUMNS)
+                inputs = [walk, labels.reshape(-1, 1).astype("int32")]
             image_grid(model.generator.predict(inputs, verbose=0),
                        self.out / "latent_walk.png",
                        title=f"{name}: straight lines between two noise vectors")
 
 
-def run_callbacks(model, splits, out) -> list:
-    """The callbacks `zoo train` adds for a generative model (see `GenerativeImages`)."""
+def held_out_images(splits):
+    """The images `GenerativeImages` reconstructs and walks between: the test split's, or the
+    validation split's when the test split is a tf.data dataset."""
     test = splits.test if isinstance(splits.test, tuple) else splits.validation
-    return [GenerativeImages(out, test[0])]
+    return test[0]
