@@ -10,6 +10,7 @@ Source task: `zoo.transfer.source_task.textured_shapes` (7 shapes x 4 textures =
 import argparse
 import json
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -27,12 +28,12 @@ def main():
     import keras
 
     import zoo
-    from zoo.transfer import pretrained
+    from zoo.models import backbone_weights
     from zoo.transfer.source_task import textured_shapes
 
     keras.utils.set_random_seed(args.seed)
-    entry = pretrained.ZOO_PRETRAINED[args.name]
-    out = pretrained.SAVED_MODELS if args.out is None else __import__("pathlib").Path(args.out)
+    entry = backbone_weights.ZOO_PRETRAINED[args.name]
+    out = backbone_weights.SAVED_MODELS if args.out is None else Path(args.out)
 
     data = textured_shapes(n=args.n, image_size=entry["kwargs"]["input_shape"][0], seed=args.seed)
     (x, y), (xv, yv), (xt, yt) = data.train, data.validation, data.test
@@ -56,10 +57,10 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     weights = out / entry["weights"]
     backbone.save_weights(weights)
-    digest = pretrained.sha256(weights)
-    manifest = pretrained.read_manifest(out)
+    digest = backbone_weights.sha256(weights)
+    manifest = backbone_weights.read_manifest(out)
     manifest[entry["weights"]] = digest
-    (out / pretrained.MANIFEST).write_text(
+    (out / backbone_weights.MANIFEST).write_text(
         "".join(f"{d}  {n}\n" for n, d in sorted(manifest.items())))
     result = {"name": args.name, "source_test_accuracy": round(test["accuracy"], 4),
               "train_images": len(x), "test_images": len(xt), "epochs": args.epochs,

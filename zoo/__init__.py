@@ -110,8 +110,8 @@ def hypermodel(name: str, /, **fixed):
 
 
 def backbone(name: str, /, **kwargs):
-    """A pretrained feature extractor with its preprocessing inside (see zoo.transfer.backbone)."""
-    from zoo.transfer.backbone import backbone as _backbone
+    """A pretrained feature extractor with its preprocessing inside (see zoo.models.backbones)."""
+    from zoo.models.backbones import backbone as _backbone
 
     return _backbone(name, **kwargs)
 

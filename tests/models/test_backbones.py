@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.transfer import specs
-from zoo.transfer.backbone import feature_layers
+from zoo.models import backbone_specs, backbone_weights
+from zoo.models.feature_maps import feature_layers
 
 
 def test_imagenet_offline_fails_fast_naming_file_url_and_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delenv("ZOO_ALLOW_DOWNLOAD", raising=False)
     start = time.perf_counter()
-    with pytest.raises(specs.WeightsNotFoundError) as err:
+    with pytest.raises(backbone_weights.WeightsNotFoundError) as err:
         zoo.backbone("mobilenet_v2", input_shape=(96, 96, 3), weights="imagenet", alpha=0.35)
     assert time.perf_counter() - start < 5
     message = str(err.value)
@@ -29,11 +29,11 @@ def test_imagenet_offline_fails_fast_naming_file_url_and_folder(tmp_path, monkey
 
 def test_imagenet_uses_a_cached_file(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    file, _ = specs.imagenet_file("mobilenet_v3_small", size=224, alpha=1.0)
+    file, _ = backbone_weights.imagenet_file("mobilenet_v3_small", size=224, alpha=1.0)
     assert file == "weights_mobilenet_v3_small_224_1.0_float_no_top_v2.h5"
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / file).write_bytes(b"")
-    assert specs.find_imagenet_weights("mobilenet_v3_small", size=224) == \
+    assert backbone_weights.find_imagenet_weights("mobilenet_v3_small", size=224) == \
         tmp_path / "models" / file
 
 
@@ -101,7 +101,7 @@ def test_zoo_backbone_features_and_the_levels_it_has():
 
 
 def test_every_spec_builds_and_pools():
-    for name, spec in specs.SPECS.items():
+    for name, spec in backbone_specs.SPECS.items():
         if name == "resnet50":
             continue  # built above
         model = zoo.backbone(name, input_shape=(32, 32, 3),
@@ -112,16 +112,14 @@ def test_every_spec_builds_and_pools():
 
 
 def test_shipped_weights_are_verified(tmp_path):
-    from zoo.transfer import pretrained
-
-    manifest = pretrained.read_manifest()
-    weights = pretrained.ZOO_PRETRAINED["zoo_mobilenet_shapes"]["weights"]
-    assert manifest[weights] == pretrained.sha256(pretrained.SAVED_MODELS / weights)
-    assert (pretrained.SAVED_MODELS / weights).stat().st_size < 3_000_000
+    manifest = backbone_weights.read_manifest()
+    weights = backbone_weights.ZOO_PRETRAINED["zoo_mobilenet_shapes"]["weights"]
+    assert manifest[weights] == backbone_weights.sha256(backbone_weights.SAVED_MODELS / weights)
+    assert (backbone_weights.SAVED_MODELS / weights).stat().st_size < 3_000_000
     (tmp_path / weights).write_bytes(b"tampered")
     (tmp_path / "MANIFEST.sha256").write_text(f"{manifest[weights]}  {weights}\n")
     with pytest.raises(ValueError, match="sha256"):
-        pretrained.verified_path(weights, folder=tmp_path)
+        backbone_weights.verified_path(weights, folder=tmp_path)
 
 
 def test_unknown_backbone_suggests():

@@ -11,7 +11,7 @@ import pytest
 
 import zoo
 from zoo.data import Splits
-from zoo.transfer.pretrained import ZOO_PRETRAINED
+from zoo.models.backbone_weights import ZOO_PRETRAINED
 
 PER_CLASS, EPOCHS, BATCH, LR = 10, 10, 16, 3e-3
 MARGIN = 0.10

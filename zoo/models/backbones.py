@@ -1,14 +1,217 @@
-"""Backbone family: pretrained-style feature extractors with a classification head.
+"""Backbone family: pretrained feature extractors (`zoo.backbone`) and classifiers built on them.
 
-The registered entries build `zoo.backbone(...)` + `zoo.transfer.classifier(...)` at small,
-fast defaults (32x32 inputs, `weights=None`, narrow widths) so every model check stays quick;
+`backbone(name, ...)` is one flat functional model: `inputs` (the user's range) ->
+`preprocessing` (`zoo.layers.ImagePreprocessing`) -> the network (keras.applications, or zoo's
+own pretrained one from saved_models/) -> [pooling] or multi-scale feature maps by name
+({"P3": ..., "P4": ..., "P5": ...}). No Lambda layers, so it saves and reloads in Keras' safe
+mode. `classifier(base, ...)` puts a new head on one; freezing and fine-tuning it is
+`zoo.transfer`'s. What each network expects: `backbone_specs.py`; where its weights come from:
+`backbone_weights.py`; where its feature maps are: `feature_maps.py`.
+
+The registered entries build `backbone(...)` + `classifier(...)` at small, fast defaults (32x32
+inputs, `weights=None`, narrow widths) so every model check stays quick;
 `zoo.backbone(name, weights="imagenet", ...)` is the user-facing way to get real weights.
 MobileNetV3-Large, EfficientNet-B0/V2-B0 and ResNet50 are available through `zoo.backbone`
-but not registered (3-24 M parameters would slow the per-model checks). Keras is imported inside the builder.
+but not registered (3-24 M parameters would slow the per-model checks). Keras is imported on
+first use: `zoo list` imports this module.
 """
 
+from __future__ import annotations
+
+from zoo import registry
+from zoo._lazy import keras
 from zoo.models import _checks
+from zoo.models.backbone_specs import get_spec
+from zoo.models.backbone_weights import (
+    ZOO_PRETRAINED, find_imagenet_weights, verified_path, weights_path,
+)
+from zoo.models.feature_maps import feature_layers, graph_outputs
 from zoo.registry import Choice, Float, Preset, register
+
+POOLINGS = (None, "avg", "max")
+
+
+def _application_kwargs(name, alpha, minimalistic):
+    if name in ("mobilenet_v1", "mobilenet_v2"):
+        return {"alpha": alpha}
+    if name.startswith("mobilenet_v3"):
+        return {"alpha": alpha, "minimalistic": minimalistic, "include_preprocessing": True}
+    if name == "efficientnet_v2_b0":
+        return {"include_preprocessing": True}
+    return {}
+
+
+def backbone(name: str, *, input_shape=None, weights="default", trainable: bool = False,
+             pooling=None, features=None, input_range=(0.0, 1.0), alpha=None,
+             minimalistic: bool = False, allow_download=None, model_name=None):
+    """A pretrained feature extractor `name` (see `zoo.models.backbone_specs.SPECS`).
+
+    weights: "default" (ImageNet for keras.applications networks, the shipped weights for
+      zoo's own), "imagenet" (from the Keras cache; offline it fails at once naming the file,
+      URL and folder), None (random), a path to a `.weights.h5` file, or the name of a
+      zoo-pretrained backbone under saved_models/ (sha256-checked).
+    input_range: the range of the pixels you will feed; preprocessing to the network's own
+      range (and mean/std, channel order) happens inside the model.
+    features: stage levels, e.g. [3, 4, 5]: the model returns {"P3": ..., "P4": ..., "P5": ...},
+      the last layer output at stride 2**level, of spatial size input / 2**level (rounded
+      as the network pads; `feature_layers` lists them). The keras.applications networks have
+      P1..P5; zoo_mobilenet_shapes downsamples 4x in all, so it has P1 and P2 only.
+    trainable=False freezes every layer (BatchNorm then runs in inference mode).
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.backbone("mobilenet_v2", input_shape=(32, 32, 3), weights=None, alpha=0.35)
+        >>> m.output_shape
+        (None, 1, 1, 1280)
+    """
+    spec = get_spec(name)
+    _check_arguments(name, input_shape, weights, trainable, input_range, alpha, minimalistic)
+    if pooling not in POOLINGS:
+        raise ValueError(f"zoo.backbone: pooling must be one of {POOLINGS}, got {pooling!r}")
+    if features is not None and pooling is not None:
+        raise ValueError("zoo.backbone: features= returns feature maps; leave pooling=None")
+    if features is not None and (
+            not isinstance(features, (list, tuple)) or not features
+            or any(not isinstance(k, int) or isinstance(k, bool) or k < 1 for k in features)
+            or len(set(features)) != len(features)):
+        raise ValueError(f"zoo.backbone({name!r}): features must be a non-empty list of distinct "
+                         f"stage levels >= 1 (P<k> has stride 2**k), e.g. [3, 4, 5]; "
+                         f"got {features!r}")
+    size = spec.default_size
+    input_shape = tuple(input_shape or (size, size, 3))
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError(f"zoo.backbone: input_shape must be (H, W, 3), got {input_shape!r}")
+    if min(input_shape[:2]) < spec.min_size:
+        raise ValueError(f"zoo.backbone({name!r}): input_shape must be at least "
+                         f"{spec.min_size}x{spec.min_size}, got {input_shape!r}")
+    alpha = 1.0 if alpha is None else float(alpha)
+
+    from zoo.layers.preprocessing import ImagePreprocessing  # imports Keras
+
+    inputs = keras.Input(input_shape, name="inputs")
+    x = ImagePreprocessing(input_range=input_range, output_range=spec.input_range,
+                           mean=spec.mean, std=spec.std, bgr=spec.bgr,
+                           name="preprocessing")(inputs)
+    if spec.application is None:
+        net = _zoo_network(name, input_shape, weights, x)
+    else:
+        net = _keras_application(spec, name, input_shape, weights, x, alpha, minimalistic,
+                                 allow_download)
+    outputs = net
+    if features is not None:
+        model = keras.Model(inputs, net)
+        layer_names, tensors = feature_layers(model), graph_outputs(model)
+        missing = [f"P{level}" for level in features if f"P{level}" not in layer_names]
+        if missing:
+            available = sorted(layer_names, key=lambda p: int(p[1:]))
+            deepest = int(available[-1][1:]) if available else 0
+            raise ValueError(
+                f"zoo.backbone({name!r}): no stage {', '.join(missing)}: its deepest feature "
+                f"map is at stride {2 ** deepest}, so the levels it has are "
+                f"{', '.join(available) or 'none'} (the architecture's, at any input size); "
+                f"got features={list(features)}")
+        outputs = {f"P{level}": tensors[layer_names[f"P{level}"]] for level in features}
+    elif len(net.shape) == 2:
+        pass  # zoo's own backbones end in their global average pool
+    elif pooling == "avg":
+        outputs = keras.layers.GlobalAveragePooling2D(name="avg_pool")(net)
+    elif pooling == "max":
+        outputs = keras.layers.GlobalMaxPooling2D(name="max_pool")(net)
+    model = keras.Model(inputs, outputs, name=model_name or name)
+    if not trainable:
+        model.trainable = False
+    return model
+
+
+def _keras_application(spec, name, input_shape, weights, x, alpha, minimalistic,
+                       allow_download):
+    import keras as real_keras
+
+    load_after = None
+    app_weights = None
+    if weights == "default":
+        weights = "imagenet"
+    if weights == "imagenet":
+        find_imagenet_weights(name, size=input_shape[0], alpha=alpha, minimalistic=minimalistic,
+                              allow_download=allow_download)
+        app_weights = "imagenet"  # cached (or download allowed): keras.applications loads it
+    elif weights is not None:
+        load_after = weights
+    build = getattr(real_keras.applications, spec.application)
+    net = build(include_top=False, weights=app_weights, input_tensor=x,
+                input_shape=input_shape, **_application_kwargs(name, alpha, minimalistic))
+    if load_after is not None:
+        net.load_weights(weights_path(load_after))
+    return net.output
+
+
+def _zoo_network(name, input_shape, weights, x):
+    entry = ZOO_PRETRAINED[name]
+    core = registry.build(entry["builder"], **{**entry["kwargs"], "input_shape": input_shape},
+                          name=name)
+    if weights in ("default", name):
+        core.load_weights(verified_path(entry["weights"]))
+    elif weights == "imagenet":
+        raise ValueError(f"zoo.backbone({name!r}): zoo's own backbones have no ImageNet "
+                         "weights; use weights='default' (the shipped ones) or None")
+    elif weights is not None:
+        core.load_weights(weights_path(weights))
+    return _rewire(core, x)
+
+
+def _rewire(model, x):
+    """Apply `model`'s layers (shared, with their weights) to tensor `x`, flat, no nesting."""
+    # Functional's own graph walk, calling each (shared) layer on the new tensors
+    return model._run_through_graph(x, operation_fn=lambda layer: layer)
+
+
+def _check_arguments(name, input_shape, weights, trainable, input_range, alpha, minimalistic):
+    import math
+    import os
+
+    owner = f"zoo.backbone({name!r})"
+    if input_shape is not None:
+        _checks.shape(owner, "input_shape", input_shape, min_rank=3, max_rank=3)
+    _checks.choice(owner, "trainable", trainable, (False, True))
+    _checks.choice(owner, "minimalistic", minimalistic, (False, True))
+    if weights is not None and (not isinstance(weights, (str, os.PathLike))
+                                or not os.fspath(weights)):
+        raise ValueError(f"{owner}: weights must be 'default', 'imagenet', None, a zoo backbone "
+                         f"name or a .weights.h5 path, got {weights!r}")
+    ok = (isinstance(input_range, (tuple, list)) and len(input_range) == 2
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                  for v in input_range) and input_range[0] < input_range[1])
+    if not ok:
+        raise ValueError(f"{owner}: input_range must be (low, high) with finite low < high, "
+                         f"got {input_range!r}")
+    if alpha is not None:
+        _checks.number(owner, "alpha", alpha, min_value=1e-3)
+        if not math.isfinite(alpha):
+            raise ValueError(f"{owner}: alpha must be a finite number > 0, got {alpha!r}")
+
+
+def classifier(base, *, num_classes: int, dropout: float = 0.2, augmentation=None,
+               name=None):
+    """inputs -> [augmentation] -> base(training=False) -> [avg pool] -> dropout -> predictions.
+
+    The backbone is called with `training=False`, so its BatchNorm layers stay in inference
+    mode even after they are unfrozen (the Keras transfer-learning rule).
+    """
+    inputs = keras.Input(base.inputs[0].shape[1:], name="image")
+    x = inputs
+    if augmentation:
+        x = augmentation(x)
+    x = base(x, training=False)
+    if len(x.shape) == 4:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_initializer="zeros",
+                                 name="predictions")(x)
+    return keras.Model(inputs, outputs, name=name or f"{base.name}_classifier")
+
+
+_make_backbone = backbone  # the builder's `backbone=` argument (a name) shadows the function
 
 BACKBONE_SEARCH_SPACE = {
     "dropout": Float(0.0, 0.5, step=0.1),
@@ -64,11 +267,9 @@ def backbone_classifier(
         >>> zoo.build("zoo_mobilenet_shapes").get_layer("zoo_mobilenet_shapes").output_shape
         (None, 128)
     """
-    from zoo.transfer.backbone import backbone as make_backbone, classifier
-
     _checks.integer(name, "num_classes", num_classes, min_value=2)
     _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
-    base = make_backbone(backbone, input_shape=input_shape, weights=weights,
-                         trainable=trainable, alpha=alpha, minimalistic=minimalistic,
-                         input_range=input_range)
+    base = _make_backbone(backbone, input_shape=input_shape, weights=weights,
+                          trainable=trainable, alpha=alpha, minimalistic=minimalistic,
+                          input_range=input_range)
     return classifier(base, num_classes=num_classes, dropout=dropout, name=name)

@@ -1,23 +1,27 @@
-"""Transfer learning: pretrained backbones with preprocessing inside, multi-scale features,
-freeze policy, two-phase fine-tuning, and zoo's own offline-pretrained backbones.
+"""Transfer learning: freeze policy, layer-wise learning rates, two-phase fine-tuning, and the
+source task zoo pretrains its own backbones on.
 
     zoo.backbone("mobilenet_v2", input_shape=(96, 96, 3), weights="imagenet", features=[3, 4, 5])
     zoo.freeze(model, until="block_13"); zoo.unfreeze(model, top=20, learning_rate=1e-4)
     zoo.layerwise_lr(model, 1e-4, decay=0.8)  # each stage down trains 0.8x slower
     zoo.finetune("zoo_mobilenet_shapes", "photos/", out="runs/ft", exports=["tflite-int8"])
 
-Modules: specs.py (input range, mean/std, sizes, ImageNet weight files), backbone.py,
-freeze.py, layerwise.py (layer-wise learning-rate decay), finetune.py, pretrained.py (shipped
-weights, sha256-checked), source_task.py.
+Modules: model_parts.py (a transfer model's backbone and head layers, recompiling),
+layerwise.py (layer-wise learning-rate decay), freeze.py (freeze/unfreeze, above layerwise),
+finetune.py (the two-phase recipe), source_task.py (textured shapes).
+Building backbones is `zoo.models`' (re-exported here): backbones.py (`backbone`, `classifier`),
+backbone_specs.py (input range, mean/std, sizes), backbone_weights.py (ImageNet weight files,
+zoo's shipped weights, sha256-checked), feature_maps.py (strides and stage levels).
 """
 
-from zoo.transfer.backbone import (
-    backbone, classifier, feature_layers, output_strides, stage_levels,
-)
+from zoo.models.backbone_specs import SPECS, BackboneSpec, get_spec
+from zoo.models.backbone_weights import WeightsNotFoundError
+from zoo.models.backbones import backbone, classifier
+from zoo.models.feature_maps import feature_layers, output_strides, stage_levels
 from zoo.transfer.finetune import FinetuneResult, finetune
-from zoo.transfer.freeze import freeze, leaf_layers, recompile_model, trainable_count, unfreeze
+from zoo.transfer.freeze import freeze, recompile_model, trainable_count, unfreeze
 from zoo.transfer.layerwise import depth_groups, layer_depths, layerwise_lr
-from zoo.transfer.specs import SPECS, BackboneSpec, WeightsNotFoundError, get_spec
+from zoo.transfer.model_parts import leaf_layers
 
 
 def check_input_range(model, x):

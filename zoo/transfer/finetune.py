@@ -18,6 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.models.backbone_specs import get_spec
+from zoo.models.backbones import backbone as make_backbone, classifier
+from zoo.transfer.freeze import freeze, unfreeze
+from zoo.transfer.layerwise import check_decay, layerwise_lr
+
 AUGMENTATIONS = ("flip", "translate", "zoom", "rotate", "contrast")
 
 
@@ -126,16 +131,11 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
     """
     import keras
 
-    import zoo
-    from zoo.transfer.freeze import freeze, unfreeze
-    from zoo.transfer.backbone import backbone as make_backbone, classifier
-    from zoo.transfer.specs import get_spec
+    from zoo.train import compile_model
 
     keras.utils.set_random_seed(seed)
     spec = get_spec(backbone)
     if layer_decay is not None:
-        from zoo.transfer.layerwise import check_decay
-
         layer_decay = check_decay(layer_decay, owner="zoo.finetune: layer_decay")
     weights = None if isinstance(weights, str) and weights.lower() == "none" else weights
     if input_shape is None:
@@ -170,7 +170,7 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
     weights_by_class = class_weights(y, num_classes, class_weight)
 
     # phase 1: frozen backbone, new head
-    zoo.train.compile_model(model, learning_rate=learning_rate)
+    compile_model(model, learning_rate=learning_rate)
     freeze(model, verbose=bool(verbose))
     phase1 = model.fit(x, y, batch_size=batch_size, epochs=epochs[0], validation_data=(xv, yv),
                        class_weight=weights_by_class, verbose=verbose)
@@ -185,10 +185,8 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
             0.0, steps_per_epoch * epochs[1], warmup_target=peak,
             warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
         unfreeze(model, top=unfreeze_top, from_block=unfreeze_from,
-                        learning_rate=schedule, verbose=bool(verbose))
+                 learning_rate=schedule, verbose=bool(verbose))
         if layer_decay is not None:
-            from zoo.transfer.layerwise import layerwise_lr
-
             layerwise_lr(model, decay=layer_decay, verbose=bool(verbose))
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                              restore_best_weights=True)
@@ -202,7 +200,7 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
     confusion = np.zeros((num_classes, num_classes), np.int64)
     np.add.at(confusion, (np.asarray(yt, np.int64), predicted), 1)
 
-    config = {"builder": "zoo.transfer.backbone.classifier",
+    config = {"builder": "zoo.models.backbones.classifier",
               "backbone": {"name": backbone, "input_shape": list(input_shape),
                            "input_range": list(input_range), "alpha": alpha,
                            "minimalistic": minimalistic, "weights": str(weights)},
@@ -271,7 +269,6 @@ def _write_run(result, config, spec, info, x):
     import keras
     import tensorflow as tf
 
-    import zoo
     from zoo.export.saving import save, write_text
     from zoo.train.plots import plot_history
 
@@ -287,7 +284,7 @@ def _write_run(result, config, spec, info, x):
         "train_examples": int(len(x)),
         "metrics": result.metrics,
         "confusion_matrix": result.confusion.tolist(),
-        "versions": {"zoo": zoo.__version__, "keras": keras.__version__,
+        "versions": {"zoo": _zoo_version(), "keras": keras.__version__,
                      "tensorflow": tf.__version__, "python": platform.python_version()},
     }
     write_text(out / "metadata.json", json.dumps(metadata, indent=1, default=str) + "\n")
@@ -296,6 +293,15 @@ def _write_run(result, config, spec, info, x):
         plot_history(hist, out / f"curves_{phase}.png", title=phase)
     plot_confusion(result.confusion, info.get("class_names"), out / "confusion_matrix.png")
     write_text(out / "README.md", _model_card(config, metadata, result))
+
+
+def _zoo_version():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zoo")  # the installed distribution's, as `zoo.__version__` states it
+    except PackageNotFoundError:
+        return None
 
 
 def plot_confusion(confusion, class_names, path):

@@ -6,34 +6,18 @@ Keras only reads `trainable` when a model is compiled (keras #7965, #9940): chan
 (fresh optimizer state, same loss and metrics) and print "trainable params: A -> B".
 In Keras 3 a BatchNormalization layer with `trainable=False` runs in inference mode (moving
 statistics used, never updated), which is what fine-tuning a pretrained network needs.
+A model under `layerwise_lr` keeps its layer-wise optimizer through the recompile (so this
+module sits above `layerwise.py`).
 """
 
 from __future__ import annotations
 
+from zoo.transfer.layerwise import decay_of, layerwise_lr
+from zoo.transfer.model_parts import (
+    backbone_layers, compile_with, head_layers, is_container, leaf_layers,
+)
+
 BATCHNORM_POLICIES = ("inference", "train")
-
-
-def _is_container(layer) -> bool:
-    return hasattr(layer, "layers") and hasattr(layer, "inputs")  # Functional / Sequential
-
-
-def leaf_layers(model) -> list:
-    """Every layer of `model` in graph order, nested functional models expanded."""
-    leaves = []
-    for layer in model.layers:
-        if _is_container(layer):
-            leaves.extend(leaf_layers(layer))
-        elif not layer.__class__.__name__ == "InputLayer":
-            leaves.append(layer)
-    return leaves
-
-
-def _backbone_layers(model) -> list:
-    """The layers of the nested backbone model(s); if none is nested, all but the head."""
-    nested = [layer for layer in model.layers if _is_container(layer)]
-    if nested:
-        return [leaf for sub in nested for leaf in leaf_layers(sub)]
-    return [layer for layer in leaf_layers(model) if layer.name != "predictions"]
 
 
 def trainable_count(model) -> int:
@@ -63,14 +47,13 @@ def _set_trainable(model, trainable_layers, batchnorm):
         raise ValueError(f"zoo.freeze: batchnorm must be one of {BATCHNORM_POLICIES}, "
                          f"got {batchnorm!r}")
     for layer in model.layers:  # containers must be trainable for their leaves to count
-        if _is_container(layer):
+        if is_container(layer):
             layer.trainable = True
     trainable_ids = {id(layer) for layer in trainable_layers}
     for layer in leaf_layers(model):
-        train = id(layer) in trainable_ids
-        if isinstance(layer, keras.layers.BatchNormalization) and batchnorm == "inference":
-            train = train and False
-        layer.trainable = train
+        inference_bn = (batchnorm == "inference"
+                        and isinstance(layer, keras.layers.BatchNormalization))
+        layer.trainable = id(layer) in trainable_ids and not inference_bn
 
 
 def _finish(model, before, recompile, learning_rate, verbose):
@@ -90,9 +73,8 @@ def freeze(model, until=None, *, batchnorm="inference", recompile=True, verbose=
     `batchnorm="inference"`. A compiled model is recompiled. Returns the trainable count.
     """
     before = trainable_count(model)
-    backbone = _backbone_layers(model)
-    backbone_ids = {id(layer) for layer in backbone}
-    head = [layer for layer in leaf_layers(model) if id(layer) not in backbone_ids]
+    backbone = backbone_layers(model)
+    head = head_layers(model, backbone)
     keep = [] if until is None else backbone[_index_of(backbone, until, last=True) + 1:]
     _set_trainable(model, head + keep, batchnorm)
     return _finish(model, before, recompile, None, verbose)
@@ -107,9 +89,8 @@ def unfreeze(model, *, top=None, from_block=None, batchnorm="inference", learnin
     if top is not None and from_block is not None:
         raise ValueError("zoo.unfreeze: pass top= or from_block=, not both")
     before = trainable_count(model)
-    backbone = _backbone_layers(model)
-    backbone_ids = {id(layer) for layer in backbone}
-    head = [layer for layer in leaf_layers(model) if id(layer) not in backbone_ids]
+    backbone = backbone_layers(model)
+    head = head_layers(model, backbone)
     if top is not None:
         if not isinstance(top, int) or top < 0:
             raise ValueError(f"zoo.unfreeze: top must be an int >= 0, got {top!r}")
@@ -131,8 +112,6 @@ def recompile_model(model, *, learning_rate=None):
     """
     import keras
 
-    from zoo.transfer.layerwise import decay_of, layerwise_lr
-
     optimizer = inner = model.optimizer
     while isinstance(inner, keras.optimizers.LossScaleOptimizer):  # mixed_float16 wraps it
         inner = inner.inner_optimizer
@@ -152,11 +131,3 @@ def recompile_model(model, *, learning_rate=None):
             else float(learning_rate)
     return compile_with(model, optimizer.__class__.from_config(opt_config))
 
-
-def compile_with(model, optimizer):
-    """Compile `model` again with the loss, metrics and settings it was compiled with, and
-    `optimizer`."""
-    config = dict(model._compile_config.config)  # the objects compile() was given
-    config["optimizer"] = optimizer
-    model.compile(**config)
-    return model

@@ -1,7 +1,7 @@
 """Layer-wise learning-rate decay (LLRD) for fine-tuning, as in ELECTRA and BEiT: the head
 trains at the full rate, the backbone's deepest stage at rate * decay, the stage below at
 rate * decay**2, ... down to the stem. Depth is counted in stages (the stride levels of
-`zoo.transfer.backbone.stage_levels`), not in single layers: MobileNetV2 and ResNet50 have 5
+`zoo.models.feature_maps.stage_levels`), not in single layers: MobileNetV2 and ResNet50 have 5
 (strides 2 to 32), zoo_mobilenet_shapes 3 (strides 1, 2, 4).
 
 Keras 3 optimizers have one learning rate for all variables, so `layerwise_lr` builds a
@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import math
 import re
+
+from zoo.models.feature_maps import stage_levels
+from zoo.transfer.model_parts import backbone_layers, compile_with, is_container, leaf_layers
 
 # Keras schedules whose value is linear in these rates (every other field is a step count,
 # an exponent or a fraction), so scaling them scales the whole schedule
@@ -39,16 +42,13 @@ def depth_groups(model) -> list:
     """[(depth, label, layers)] for the layers of `model` that hold weights: depth 0 is the
     head (every layer outside the backbone), depth 1 the backbone's deepest stage, and so on
     down to the stem; label names the stage ("head", "stride 32", ...)."""
-    from zoo.transfer.backbone import stage_levels
-    from zoo.transfer.freeze import _backbone_layers, _is_container, leaf_layers
-
-    containers = [layer for layer in model.layers if _is_container(layer)] or [model]
+    containers = [layer for layer in model.layers if is_container(layer)] or [model]
     level_of = {}
     for container in containers:
         for layer, level in stage_levels(container):
-            for leaf in leaf_layers(layer) if _is_container(layer) else [layer]:
+            for leaf in leaf_layers(layer) if is_container(layer) else [layer]:
                 level_of[id(leaf)] = level
-    backbone = {id(layer) for layer in _backbone_layers(model)}
+    backbone = {id(layer) for layer in backbone_layers(model)}
     weighted = [layer for layer in leaf_layers(model) if layer.weights]
     unplaced = [layer.name for layer in weighted
                 if id(layer) in backbone and level_of.get(id(layer)) is None]
@@ -202,7 +202,5 @@ def layerwise_lr(model, learning_rate=None, *, decay=0.8, optimizer=None, recomp
             f"{label} ({len(layers)} layers) x{decay ** depth:.3g}"
             for depth, label, layers in groups))
     if recompile and compiled:
-        from zoo.transfer.freeze import compile_with
-
         compile_with(model, result)
     return result

@@ -146,12 +146,11 @@ def _hyperparameter_class():
             return build, training
 
         def build(self, hp):
-            import zoo
             from zoo.train import compile_model
 
             self.declare(hp)
             build_kwargs, training = self.decode(hp.values)
-            model = zoo.build(self.model_name, **{**build_kwargs, **self.data_overrides})
+            model = registry.build(self.model_name, **{**build_kwargs, **self.data_overrides})
             compile_model(model, task=self.entry.task, optimizer=training["optimizer"],
                           learning_rate=training["learning_rate"])
             return model

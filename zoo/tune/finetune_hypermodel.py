@@ -11,6 +11,7 @@ the unfreeze depth.
 
 from __future__ import annotations
 
+from zoo.models.backbone_specs import get_spec
 from zoo.registry import Choice, Float
 
 FINETUNE_SPACE = {
@@ -38,7 +39,6 @@ def finetune_hypermodel(backbone: str = "zoo_mobilenet_shapes", *, num_classes: 
     import keras_tuner
 
     from zoo.tune.hypermodel import _validate_range
-    from zoo.transfer.specs import get_spec
 
     spec = get_spec(backbone)  # an unknown backbone fails here, before any trial
     unknown = sorted(set(fixed) - set(FINETUNE_SPACE))
@@ -69,8 +69,8 @@ def finetune_hypermodel(backbone: str = "zoo_mobilenet_shapes", *, num_classes: 
             return values
 
         def build(self, hp):
-            import zoo
-            from zoo.transfer.backbone import backbone as make_backbone, classifier
+            from zoo.models.backbones import backbone as make_backbone, classifier
+            from zoo.train import compile_model
             from zoo.transfer.freeze import freeze
 
             values = self._values(hp)
@@ -78,7 +78,7 @@ def finetune_hypermodel(backbone: str = "zoo_mobilenet_shapes", *, num_classes: 
                                  input_range=tuple(input_range))
             model = classifier(base, num_classes=num_classes, dropout=values["dropout"],
                                name=f"{backbone}_finetuned")
-            zoo.train.compile_model(model, learning_rate=values["learning_rate"])
+            compile_model(model, learning_rate=values["learning_rate"])
             freeze(model, verbose=False)
             return model
 
