@@ -15,9 +15,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from zoo.data.splits import (
-    Splits, check_choice, check_int, check_seed, check_split_fractions, finish, split_indices,
-)
+from zoo import validation as check
+from zoo.data.splits import Splits, finish, split_indices
 
 TEXT_TASKS = ("lm", "modules")
 LEVELS = ("char", "word")
@@ -49,7 +48,7 @@ class Vocabulary:
     UNK = "<unk>"
 
     def __init__(self, tokens: Sequence[str], *, level: str = "char"):
-        check_choice("level", level, LEVELS, owner="Vocabulary")
+        check.choice("Vocabulary", "level", level, LEVELS)
         tokens = list(tokens)
         if len(set(tokens)) != len(tokens):
             duplicates = sorted({t for t in tokens if tokens.count(t) > 1})
@@ -72,10 +71,10 @@ class Vocabulary:
         `max_size` caps the length including `"<pad>"` (id 0, with `padding=True`) and
         `"<unk>"` (the next id).
         """
-        check_choice("level", level, LEVELS, owner="Vocabulary.build")
+        check.choice("Vocabulary.build", "level", level, LEVELS)
         reserved = [cls.PAD, cls.UNK] if padding else [cls.UNK]
         if max_size is not None:
-            check_int("max_size", max_size, minimum=len(reserved) + 1, owner="Vocabulary.build")
+            check.at_least("Vocabulary.build", "max_size", max_size, len(reserved) + 1)
         counts = collections.Counter(tokenize(text, level=level))
         ranked = sorted(counts, key=lambda token: (-counts[token], token))
         if max_size is not None:
@@ -157,12 +156,12 @@ def text(
         32
     """
     owner = "text"
-    check_choice("task", task, TEXT_TASKS, owner=owner)
-    check_choice("level", level, LEVELS, owner=owner)
-    check_seed(seed, owner=owner)
-    check_split_fractions(validation_split, test_split, owner=owner)
-    seq_len = check_int("seq_len", seq_len, minimum=1, owner=owner)
-    max_chars = check_int("max_chars", max_chars, minimum=1, owner=owner)
+    check.choice(owner, "task", task, TEXT_TASKS)
+    check.choice(owner, "level", level, LEVELS)
+    check.at_least(owner, "seed", seed, 0)
+    check.split_fractions(owner, validation_split, test_split)
+    seq_len = check.at_least(owner, "seq_len", seq_len, 1)
+    max_chars = check.at_least(owner, "max_chars", max_chars, 1)
     if max_vocab is None and level == "word":
         max_vocab = DEFAULT_WORD_VOCAB
     if task == "lm":
@@ -255,7 +254,7 @@ def _module_lines(
     ]
     per_class = min(len(lines) for lines in lines_by_module)
     if n is not None:
-        n = check_int("n", n, minimum=len(modules), owner=owner)
+        n = check.at_least(owner, "n", n, len(modules))
         if n > per_class * len(modules):
             raise ValueError(
                 f"{owner}: n={n} exceeds the {per_class * len(modules)} balanced lines available "

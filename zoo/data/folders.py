@@ -11,10 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.splits import (
-    Splits, check_choice, check_image_size, check_int, check_seed, check_split_fractions,
-    split_indices,
-)
+from zoo import validation as check
+from zoo.data.splits import Splits, split_indices
 
 # The formats tf.io.decode_image reads.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -44,11 +42,11 @@ def image_folder(
         ['cat', 'dog']
     """
     owner = "image_folder"
-    check_seed(seed, owner=owner)
-    check_split_fractions(validation_split, test_split, owner=owner)
-    check_int("batch_size", batch_size, minimum=1, owner=owner)
-    height, width = check_image_size(image_size, minimum=1, owner=owner)
-    check_choice("channels", channels, (1, 3), owner=owner)
+    check.at_least(owner, "seed", seed, 0)
+    check.split_fractions(owner, validation_split, test_split)
+    check.at_least(owner, "batch_size", batch_size, 1)
+    height, width = check.image_size(owner, image_size, min_value=1)
+    check.choice(owner, "channels", channels, (1, 3))
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"{owner}: no directory at {os.fspath(path)!r}")

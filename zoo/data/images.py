@@ -6,10 +6,8 @@ from typing import Sequence
 
 import numpy as np
 
-from zoo.data.splits import (
-    Splits, check_choice, check_image_size, check_int, check_seed, check_split_fractions,
-    finish, split_arrays,
-)
+from zoo import validation as check
+from zoo.data.splits import Splits, finish, split_arrays
 
 # Each shape is a region of the square [-1, 1]^2 around its centre, in units of its radius.
 SHAPE_NAMES = ("circle", "square", "triangle", "cross", "diamond", "ring", "star")
@@ -35,12 +33,12 @@ def digits(
         (32, 32, 3)
     """
     owner = "digits"
-    check_seed(seed, owner=owner)
-    check_split_fractions(validation_split, test_split, owner=owner)
-    check_choice("channels", channels, (None, 1, 3), owner=owner)
+    check.at_least(owner, "seed", seed, 0)
+    check.split_fractions(owner, validation_split, test_split)
+    check.choice(owner, "channels", channels, (None, 1, 3))
     size = None
     if image_size is not None:
-        size = check_image_size(image_size, minimum=1, owner=owner)
+        size = check.image_size(owner, image_size, min_value=1)
         channels = 1 if channels is None else channels
     from sklearn.datasets import load_digits  # here: scikit-learn is slow to import
 
@@ -82,13 +80,13 @@ def shapes(
         (['circle', 'star'], (24, 24, 3))
     """
     owner = "shapes"
-    check_seed(seed, owner=owner)
-    check_split_fractions(validation_split, test_split, owner=owner)
-    height, width = check_image_size(image_size, minimum=MIN_IMAGE_SIZE, owner=owner)
+    check.at_least(owner, "seed", seed, 0)
+    check.split_fractions(owner, validation_split, test_split)
+    height, width = check.image_size(owner, image_size, min_value=MIN_IMAGE_SIZE)
     classes = check_shape_classes(classes, owner=owner)
-    n = check_int("n", n, minimum=len(classes), owner=owner)
-    check_choice("channels", channels, (1, 3), owner=owner)
-    check_noise(noise, owner=owner)
+    n = check.at_least(owner, "n", n, len(classes))
+    check.choice(owner, "channels", channels, (1, 3))
+    check.number(owner, "noise", noise, min_value=0.0)
 
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.arange(n) % len(classes)).astype(np.int32)
@@ -132,12 +130,6 @@ def check_shape_classes(classes: Sequence[str], *, owner: str) -> tuple[str, ...
             f"{owner}: classes must name at least two different shapes, got {list(classes)}"
         )
     return classes
-
-
-def check_noise(noise: float, *, owner: str) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or noise < 0:
-        raise ValueError(f"{owner}: noise must be a standard deviation >= 0, got {noise!r}")
-    return float(noise)
 
 
 def draw_masks(
@@ -239,7 +231,7 @@ def resize_bilinear(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         raise ValueError(
             f"resize_bilinear: images must be (N, H, W) or (N, H, W, C), got shape {images.shape}"
         )
-    height, width = check_image_size(size, minimum=1, owner="resize_bilinear")
+    height, width = check.image_size("resize_bilinear", size, min_value=1)
     return _resize_axis(_resize_axis(images, 1, height), 2, width)
 
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data.splits import (
-    Splits, check_choice, check_int, check_seed, check_split_fractions, finish, split_indices,
-)
+from zoo import validation as check
+from zoo.data.splits import Splits, finish, split_indices
 
 SEQ2SEQ_TASKS = ("reverse", "sort")
 # id 0 pads, 1 starts the decoder, 2 ends the target; digits follow
@@ -40,12 +39,12 @@ def seq2seq(
         True
     """
     owner = "seq2seq"
-    check_choice("task", task, SEQ2SEQ_TASKS, owner=owner)
-    check_seed(seed, owner=owner)
-    check_split_fractions(validation_split, test_split, owner=owner)
-    n = check_int("n", n, minimum=1, owner=owner)
-    min_length = check_int("min_length", min_length, minimum=1, owner=owner)
-    max_length = check_int("max_length", max_length, minimum=min_length, owner=owner)
+    check.choice(owner, "task", task, SEQ2SEQ_TASKS)
+    check.at_least(owner, "seed", seed, 0)
+    check.split_fractions(owner, validation_split, test_split)
+    n = check.at_least(owner, "n", n, 1)
+    min_length = check.at_least(owner, "min_length", min_length, 1)
+    max_length = check.at_least(owner, "max_length", max_length, min_length)
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, max_length + 1, size=n)
     source = np.zeros((n, max_length), dtype="int32")

@@ -6,11 +6,9 @@ import inspect
 
 import numpy as np
 
-from zoo.data.images import MIN_IMAGE_SIZE, check_noise, draw_masks, paint
-from zoo.data.splits import (
-    Splits, check_image_size, check_int, check_seed, check_split_fractions, finish,
-    split_arrays,
-)
+from zoo import validation as check
+from zoo.data.images import MIN_IMAGE_SIZE, draw_masks, paint
+from zoo.data.splits import Splits, finish, split_arrays
 
 SEQUENCE_TASKS = ("parity", "adding", "sine", "clips")
 DIRECTIONS = ("left", "right", "up", "down")
@@ -63,17 +61,18 @@ def sequences(
                 f"{owner}: {arg} applies only to task in {list(_TASK_ARGUMENTS[arg])}, got "
                 f"{arg}={value!r} with task={task!r}"
             )
-    check_seed(seed, owner=owner)
-    check_split_fractions(validation_split, test_split, owner=owner)
-    n = check_int("n", n, minimum=1, owner=owner)
-    noise = check_noise(noise, owner=owner)
+    check.at_least(owner, "seed", seed, 0)
+    check.split_fractions(owner, validation_split, test_split)
+    n = check.at_least(owner, "n", n, 1)
+    check.number(owner, "noise", noise, min_value=0.0)
+    noise = float(noise)
     rng = np.random.default_rng(seed)
     if task == "clips":
-        frames = check_int("frames", frames, minimum=2, owner=owner)
-        height, width = check_image_size(image_size, minimum=MIN_IMAGE_SIZE, owner=owner)
+        frames = check.at_least(owner, "frames", frames, 2)
+        height, width = check.image_size(owner, image_size, min_value=MIN_IMAGE_SIZE)
         x, y, info = _clips(rng, n, frames=frames, height=height, width=width, noise=noise)
     else:
-        length = check_int("length", length, minimum=2, owner=owner)
+        length = check.at_least(owner, "length", length, 2)
         make = {"parity": _parity, "adding": _adding, "sine": _sine}[task]
         x, y, info = make(rng, n, length=length, noise=noise)
     info = {"name": f"sequences:{task}", "input_shape": tuple(x.shape[1:]), **info}

@@ -7,9 +7,11 @@ tf.data (`Splits.as_tf`) or hands tf.data splits back.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
+
+from zoo import validation as check
 
 SPLIT_NAMES = ("train", "validation", "test")
 TASKS = ("classification", "regression", "language_model")
@@ -101,17 +103,6 @@ def _describe(split) -> str:
     return type(split).__name__
 
 
-def check_split_fractions(validation_split: float, test_split: float, *, owner: str) -> None:
-    for arg, value in (("validation_split", validation_split), ("test_split", test_split)):
-        if not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(f"{owner}: {arg} must be a fraction in [0, 1), got {value!r}")
-    if validation_split + test_split >= 1:
-        raise ValueError(
-            f"{owner}: validation_split + test_split must leave some training data (< 1), got "
-            f"validation_split={validation_split}, test_split={test_split}"
-        )
-
-
 def split_indices(
     labels_or_count: int | np.ndarray, *, validation_split: float = 0.15,
     test_split: float = 0.15, seed: int = 0, stratify: bool = True,
@@ -121,7 +112,7 @@ def split_indices(
     Given integer labels and `stratify=True`, every class is split by the same fractions, so
     small validation and test sets keep the class balance of the whole.
     """
-    check_split_fractions(validation_split, test_split, owner="split_indices")
+    check.split_fractions("split_indices", validation_split, test_split)
     # A stream separate from the one that generated the data, so splitting never shifts it.
     rng = np.random.default_rng([seed, 1])
     if isinstance(labels_or_count, (int, np.integer)):
@@ -168,46 +159,10 @@ def split_arrays(
 
 def finish(splits: Splits, *, as_numpy: bool, batch_size: int, seed: int) -> Splits:
     """The common tail of every loader: NumPy splits as they are, or batched tf.data."""
-    check_int("batch_size", batch_size, minimum=1, owner=splits.info["name"])
+    check.at_least(splits.info["name"], "batch_size", batch_size, 1)
     if as_numpy:
         return splits.as_numpy()
     return splits.as_tf(batch_size, seed=seed)
-
-
-def check_int(arg: str, value: Any, *, minimum: int, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{owner}: {arg} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_seed(seed: Any, *, owner: str) -> int:
-    return check_int("seed", seed, minimum=0, owner=owner)
-
-
-def check_choice(arg: str, value: Any, choices: Sequence[Any], *, owner: str) -> None:
-    if value not in choices:
-        raise ValueError(f"{owner}: {arg} must be one of {list(choices)}, got {value!r}")
-
-
-def check_image_size(image_size: Any, *, minimum: int, owner: str) -> tuple[int, int]:
-    """An int or an (height, width) pair -> (height, width)."""
-    size = image_size
-    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
-        size = (size, size)
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(
-            isinstance(side, (int, np.integer)) and not isinstance(side, bool)
-            and side >= minimum
-            for side in size
-        )
-    ):
-        raise ValueError(
-            f"{owner}: image_size must be an int or a (height, width) pair of ints >= {minimum}, "
-            f"got {image_size!r}"
-        )
-    return int(size[0]), int(size[1])
 
 
 def to_tf(
@@ -222,7 +177,7 @@ def to_tf(
     """
     import tensorflow as tf
 
-    check_int("batch_size", batch_size, minimum=1, owner="to_tf")
+    check.at_least("to_tf", "batch_size", batch_size, 1)
     converted = {}
     for split_name in SPLIT_NAMES:
         split = getattr(splits, split_name)

@@ -11,7 +11,8 @@ import difflib
 import os
 from typing import Sequence
 
-from zoo.data.splits import Splits, check_image_size, check_int, check_seed
+from zoo import validation as check
+from zoo.data.splits import Splits
 
 DEFAULT_SPLIT = ("train[:85%]", "train[85%:]", "test")
 # Large enough to mix neighbouring records well, small enough for big images in memory.
@@ -42,14 +43,14 @@ def tfds(
     import tensorflow_datasets as tfds_lib
 
     owner = "tfds"
-    check_seed(seed, owner=owner)
-    check_int("batch_size", batch_size, minimum=1, owner=owner)
+    check.at_least(owner, "seed", seed, 0)
+    check.at_least(owner, "batch_size", batch_size, 1)
     if isinstance(split, str) or len(split) != 3 or not all(isinstance(s, str) for s in split):
         raise ValueError(
             f"{owner}: split must be three TFDS split names (train, validation, test), e.g. "
             f"{DEFAULT_SPLIT}, got {split!r}"
         )
-    size = None if image_size is None else check_image_size(image_size, minimum=1, owner=owner)
+    size = None if image_size is None else check.image_size(owner, image_size, min_value=1)
     builder = _builder(tfds_lib, name, data_dir)
     if download:
         builder.download_and_prepare()

@@ -10,11 +10,16 @@ Blocks as functional sub-graphs of standard layers (`apply_*(x, ..., name=)`):
 `apply_inverted_residual_block` and `apply_separable_block` (inverted_residual.py),
 `apply_temporal_block` and its `receptive_field` (temporal_block.py).
 `GaussianSampling` (sampling.py: a VAE's reparameterisation).
+The output head every builder ends with: `prediction_layers` (Sequential) and
+`apply_prediction_head` (functional), with `HEAD_INITIALIZER` and `output_activation` (heads.py).
 """
 
 from zoo.layers.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from zoo.layers.class_token import ClassToken, FirstStep
 from zoo.layers.fire import FireModule
+from zoo.layers.heads import (
+    HEAD_INITIALIZER, apply_prediction_head, output_activation, prediction_layers,
+)
 from zoo.layers.inception import apply_inception_block
 from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
 from zoo.layers.last_step import LastStep
@@ -35,4 +40,5 @@ __all__ = [
     "FireModule", "SqueezeExcite", "apply_inception_block", "apply_inverted_residual_block",
     "apply_residual_block", "apply_separable_block",
     "ImagePreprocessing", "LastStep", "PaddingMask", "apply_temporal_block", "receptive_field",
+    "HEAD_INITIALIZER", "apply_prediction_head", "output_activation", "prediction_layers",
 ]

@@ -6,6 +6,7 @@ hs = D // nh per-head width. Masks are booleans, True where attention is allowed
 
 import math
 
+from zoo import validation as check
 from zoo._lazy import keras
 
 
@@ -67,11 +68,10 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def __init__(self, num_heads, key_dim, dropout=0.0, use_bias=True, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"MultiHeadAttention: {arg} must be an int >= 1, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MultiHeadAttention: dropout must be in [0, 1), got {dropout!r}")
+        check.at_least("MultiHeadAttention", "num_heads", num_heads, 1)
+        check.at_least("MultiHeadAttention", "key_dim", key_dim, 1)
+        check.number("MultiHeadAttention", "dropout", dropout, min_value=0.0, max_value=1.0,
+                     max_exclusive=True)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.dropout = dropout

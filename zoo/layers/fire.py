@@ -9,6 +9,7 @@ applies. tests/layers/test_fire.py checks both paths give the same numbers.
 
 import functools
 
+from zoo import validation as check
 from zoo._lazy import keras
 
 
@@ -71,10 +72,8 @@ class FireModule(keras.layers.Layer):
         for arg, value in (("squeeze_filters", squeeze_filters),
                            ("expand1x1_filters", expand1x1_filters),
                            ("expand3x3_filters", expand3x3_filters)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"FireModule: {arg} must be an int >= 1, got {value!r}")
-        if bypass not in (False, True):
-            raise ValueError(f"FireModule: bypass must be True or False, got {bypass!r}")
+            check.at_least("FireModule", arg, value, 1, noun="an int")
+        check.choice("FireModule", "bypass", bypass, (False, True))
         self.squeeze_filters = squeeze_filters
         self.expand1x1_filters = expand1x1_filters
         self.expand3x3_filters = expand3x3_filters

@@ -2,18 +2,16 @@
 the encoder-decoder's decoder block with cross-attention. Pre-norm (GPT-2, ViT: x + f(LN(x)))
 or post-norm (Vaswani et al., 2017: LN(x + f(x))). Shapes: B batch, T steps, D width."""
 
+from zoo import validation as check
 from zoo._lazy import keras
 from zoo.layers.attention import MultiHeadAttention
 
 
 def _check(owner, num_heads, mlp_dim, dropout, norm_first):
-    for arg, value in (("num_heads", num_heads), ("mlp_dim", mlp_dim)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{owner}: {arg} must be an int >= 1, got {value!r}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout!r}")
-    if norm_first not in (False, True):
-        raise ValueError(f"{owner}: norm_first must be True or False, got {norm_first!r}")
+    check.at_least(owner, "num_heads", num_heads, 1)
+    check.at_least(owner, "mlp_dim", mlp_dim, 1)
+    check.number(owner, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.choice(owner, "norm_first", norm_first, (False, True))
 
 
 def _heads(owner, width, num_heads):

@@ -8,8 +8,8 @@ separate models for representation learning. Pixels are expected in [0, 1] (sigm
 
 import math
 
+from zoo import validation as check
 from zoo._lazy import keras
-from zoo.models import _checks
 from zoo.registry import Choice, Float, Int, Preset, register
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "swish", "tanh")
@@ -27,17 +27,17 @@ CONV_SEARCH_SPACE = {
 
 
 def _check_common(name, input_shape, latent_dim, activation, noise_stddev=0.0):
-    input_shape = _checks.shape(name, "input_shape", input_shape)
+    input_shape = check.shape(name, "input_shape", input_shape)
     if None in input_shape:
         raise ValueError(f"{name}: input_shape must be fully known, got {input_shape}")
-    _checks.integer(name, "latent_dim", latent_dim, min_value=1)
-    _checks.choice(name, "activation", activation, ACTIVATIONS)
-    _checks.number(name, "noise_stddev", noise_stddev, min_value=0.0)
+    check.integer(name, "latent_dim", latent_dim, min_value=1)
+    check.choice(name, "activation", activation, ACTIVATIONS)
+    check.number(name, "noise_stddev", noise_stddev, min_value=0.0)
     return input_shape
 
 
 def _image_shape(name, input_shape, filters):
-    return _checks.stage_image_shape(name, input_shape, len(filters))
+    return check.stage_image_shape(name, input_shape, len(filters))
 
 
 def dense_encoder(input_shape, hidden_units, latent_dim, activation, *, heads=("code",),
@@ -118,8 +118,8 @@ def autoencoder(*, input_shape=(8, 8), hidden_units=(128,), latent_dim=16, activ
         ((None, 8, 8), (None, 4), (None, 8, 8))
     """
     input_shape = _check_common(name, input_shape, latent_dim, activation, noise_stddev)
-    hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
-    _checks.seed(name, seed)
+    hidden_units = check.int_list(name, "hidden_units", hidden_units, min_len=0)
+    check.seed(name, seed)
     from zoo.models.generative_models import Autoencoder
 
     return Autoencoder(
@@ -150,9 +150,9 @@ def conv_autoencoder(*, input_shape=(8, 8), filters=(16, 32), latent_dim=16, act
         ((None, 16, 16, 1), (None, 16))
     """
     input_shape = _check_common(name, input_shape, latent_dim, activation, noise_stddev)
-    filters = _checks.int_list(name, "filters", filters)
+    filters = check.int_list(name, "filters", filters)
     _image_shape(name, input_shape, filters)
-    _checks.seed(name, seed)
+    check.seed(name, seed)
     from zoo.models.generative_models import Autoencoder
 
     return Autoencoder(
@@ -184,9 +184,9 @@ def vae(*, input_shape=(8, 8), hidden_units=(128,), latent_dim=8, activation="re
         (3, 8, 8)
     """
     input_shape = _check_common(name, input_shape, latent_dim, activation)
-    hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
-    _checks.number(name, "beta", beta, min_value=0.0)
-    _checks.seed(name, seed)
+    hidden_units = check.int_list(name, "hidden_units", hidden_units, min_len=0)
+    check.number(name, "beta", beta, min_value=0.0)
+    check.seed(name, seed)
     from zoo.models.generative_models import VAE
 
     return VAE(
@@ -211,10 +211,10 @@ def conv_vae(*, input_shape=(8, 8), filters=(16, 32), latent_dim=8, activation="
         ((None, 16, 16, 1), (None, 8))
     """
     input_shape = _check_common(name, input_shape, latent_dim, activation)
-    filters = _checks.int_list(name, "filters", filters)
+    filters = check.int_list(name, "filters", filters)
     _image_shape(name, input_shape, filters)
-    _checks.number(name, "beta", beta, min_value=0.0)
-    _checks.seed(name, seed)
+    check.number(name, "beta", beta, min_value=0.0)
+    check.seed(name, seed)
     from zoo.models.generative_models import VAE
 
     return VAE(

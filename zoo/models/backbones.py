@@ -18,9 +18,9 @@ first use: `zoo list` imports this module.
 
 from __future__ import annotations
 
+from zoo import validation as check
 from zoo import registry
 from zoo._lazy import keras
-from zoo.models import _checks
 from zoo.models.backbone_specs import get_spec
 from zoo.models.backbone_weights import (
     ZOO_PRETRAINED, find_imagenet_weights, verified_path, weights_path,
@@ -171,9 +171,9 @@ def _check_arguments(name, input_shape, weights, trainable, input_range, alpha, 
 
     owner = f"zoo.backbone({name!r})"
     if input_shape is not None:
-        _checks.shape(owner, "input_shape", input_shape, min_rank=3, max_rank=3)
-    _checks.choice(owner, "trainable", trainable, (False, True))
-    _checks.choice(owner, "minimalistic", minimalistic, (False, True))
+        check.shape(owner, "input_shape", input_shape, min_rank=3, max_rank=3)
+    check.choice(owner, "trainable", trainable, (False, True))
+    check.choice(owner, "minimalistic", minimalistic, (False, True))
     if weights is not None and (not isinstance(weights, (str, os.PathLike))
                                 or not os.fspath(weights)):
         raise ValueError(f"{owner}: weights must be 'default', 'imagenet', None, a zoo backbone "
@@ -185,7 +185,7 @@ def _check_arguments(name, input_shape, weights, trainable, input_range, alpha, 
         raise ValueError(f"{owner}: input_range must be (low, high) with finite low < high, "
                          f"got {input_range!r}")
     if alpha is not None:
-        _checks.number(owner, "alpha", alpha, min_value=1e-3)
+        check.number(owner, "alpha", alpha, min_value=1e-3)
         if not math.isfinite(alpha):
             raise ValueError(f"{owner}: alpha must be a finite number > 0, got {alpha!r}")
 
@@ -197,6 +197,8 @@ def classifier(base, *, num_classes: int, dropout: float = 0.2, augmentation=Non
     The backbone is called with `training=False`, so its BatchNorm layers stay in inference
     mode even after they are unfrozen (the Keras transfer-learning rule).
     """
+    from zoo.layers.heads import ZERO_START, apply_prediction_head
+
     inputs = keras.Input(base.inputs[0].shape[1:], name="image")
     x = inputs
     if augmentation:
@@ -204,10 +206,7 @@ def classifier(base, *, num_classes: int, dropout: float = 0.2, augmentation=Non
     x = base(x, training=False)
     if len(x.shape) == 4:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_initializer="zeros",
-                                 name="predictions")(x)
+    outputs = apply_prediction_head(x, num_classes, dropout=dropout, initializer=ZERO_START)
     return keras.Model(inputs, outputs, name=name or f"{base.name}_classifier")
 
 
@@ -267,8 +266,8 @@ def backbone_classifier(
         >>> zoo.build("zoo_mobilenet_shapes").get_layer("zoo_mobilenet_shapes").output_shape
         (None, 128)
     """
-    _checks.integer(name, "num_classes", num_classes, min_value=2)
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.integer(name, "num_classes", num_classes, min_value=2)
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
     base = _make_backbone(backbone, input_shape=input_shape, weights=weights,
                           trainable=trainable, alpha=alpha, minimalistic=minimalistic,
                           input_range=input_range)

@@ -12,8 +12,9 @@ The blocks live in `zoo.layers`, imported inside the builders so that `zoo list`
 
 import math
 
+from zoo import validation as check
 from zoo._lazy import keras
-from zoo.models import _checks
+from zoo._normalization import BN_MOMENTUM
 from zoo.registry import Choice, Float, Int, Preset, register
 
 PADDINGS = ("same", "valid")
@@ -24,7 +25,7 @@ ACTIVATIONS = ("relu", "relu6", "elu", "gelu", "swish", "leaky_relu", "tanh")
 # --- shared pieces -----------------------------------------------------------------------------
 def _image_shape(name, input_shape):
     """A fully known (H, W) or (H, W, C) shape."""
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=2, max_rank=3)
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=2, max_rank=3)
     if any(d is None for d in input_shape):
         raise ValueError(f"{name}: input_shape must be fully known, got {input_shape!r}")
     return input_shape
@@ -60,19 +61,10 @@ def _check_fits(name, sizes, kernel_size, strides, padding, layer_name, input_sh
 
 
 def _classifier(x, num_classes, dropout):
-    """Dropout -> Dense head named "predictions": softmax (or one sigmoid unit for 1 class).
+    """[Dropout ->] Dense "predictions" (zoo.layers.heads); the features when num_classes=None."""
+    from zoo.layers.heads import apply_prediction_head
 
-    The kernel starts at zero, so every prediction starts uniform (loss = log(num_classes)):
-    at initialization, batch-normalized features are far larger under the inference-mode
-    statistics than in training, and a random head would start from a loss of 10+.
-    """
-    if num_classes is None:
-        return x
-    if dropout > 0:
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    return keras.layers.Dense(
-        num_classes, activation="sigmoid" if num_classes == 1 else "softmax",
-        kernel_initializer="zeros", name="predictions")(x)
+    return apply_prediction_head(x, num_classes, dropout=dropout)
 
 
 def _check_stackwise(name, **lists):
@@ -85,8 +77,8 @@ def _check_stackwise(name, **lists):
 
 
 def _common_checks(name, num_classes, dropout):
-    _checks.num_classes(name, num_classes)
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.num_classes(name, num_classes)
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
 
 
 # --- plain CNN ---------------------------------------------------------------------------------
@@ -113,6 +105,7 @@ def cnn(
     pooling="max",
     pool_size=2,
     batch_norm=False,
+    bn_momentum=BN_MOMENTUM,
     activation="relu",
     dense_units=(128,),
     dropout=0.25,
@@ -124,7 +117,8 @@ def cnn(
     The classic Keras MNIST convnet, and the first baseline for small images: one stack per
     entry of `stackwise_filters`, each with `convs_per_stack` convolutions of `kernel_size`,
     `strides` and `padding`, followed by `pooling` ("max", "avg" or None) of `pool_size`.
-    Each convolution has `C_out * C_in * K * K + C_out` parameters (no bias with batch norm).
+    Each convolution has `C_out * C_in * K * K + C_out` parameters (no bias with batch norm,
+    whose moving statistics follow the batches with `bn_momentum`).
 
     Example:
         >>> import zoo
@@ -134,16 +128,19 @@ def cnn(
         ...     "stack1_conv1").output.shape
         (None, 26, 26, 32)
     """
-    stackwise_filters = _checks.int_list(name, "stackwise_filters", stackwise_filters)
-    _checks.integer(name, "convs_per_stack", convs_per_stack, min_value=1)
-    _checks.integer(name, "kernel_size", kernel_size, min_value=1)
-    _checks.choice(name, "padding", padding, PADDINGS)
-    _checks.integer(name, "strides", strides, min_value=1)
-    _checks.choice(name, "pooling", pooling, POOLINGS)
-    _checks.integer(name, "pool_size", pool_size, min_value=1)
-    _checks.choice(name, "batch_norm", batch_norm, (False, True))
-    _checks.choice(name, "activation", activation, ACTIVATIONS)
-    dense_units = _checks.int_list(name, "dense_units", dense_units, min_len=0)
+    from zoo.layers.heads import prediction_layers
+
+    stackwise_filters = check.int_list(name, "stackwise_filters", stackwise_filters)
+    check.integer(name, "convs_per_stack", convs_per_stack, min_value=1)
+    check.integer(name, "kernel_size", kernel_size, min_value=1)
+    check.choice(name, "padding", padding, PADDINGS)
+    check.integer(name, "strides", strides, min_value=1)
+    check.choice(name, "pooling", pooling, POOLINGS)
+    check.integer(name, "pool_size", pool_size, min_value=1)
+    check.choice(name, "batch_norm", batch_norm, (False, True))
+    check.bn_momentum(name, bn_momentum)
+    check.choice(name, "activation", activation, ACTIVATIONS)
+    dense_units = check.int_list(name, "dense_units", dense_units, min_len=0)
     _common_checks(name, num_classes, dropout)
 
     input_shape = _image_shape(name, input_shape)
@@ -160,7 +157,8 @@ def cnn(
                 filters, kernel_size, strides=strides, padding=padding, use_bias=not batch_norm,
                 kernel_initializer="he_normal", name=conv_name))
             if batch_norm:
-                layers.append(keras.layers.BatchNormalization(name=f"{conv_name}_bn"))
+                layers.append(keras.layers.BatchNormalization(momentum=bn_momentum,
+                                                              name=f"{conv_name}_bn"))
             layers.append(keras.layers.Activation(activation, name=f"{conv_name}_{activation}"))
         if pooling is not None:
             sizes = _check_fits(name, sizes, pool_size, pool_size, "valid", f"stack{i}_pool",
@@ -170,12 +168,7 @@ def cnn(
     layers.append(keras.layers.Flatten(name="flatten"))
     for i, units in enumerate(dense_units, start=1):
         layers.append(keras.layers.Dense(units, activation=activation, name=f"dense_{i}"))
-    if num_classes is not None:
-        if dropout > 0:
-            layers.append(keras.layers.Dropout(dropout, name="head_dropout"))
-        layers.append(keras.layers.Dense(
-            num_classes, activation="sigmoid" if num_classes == 1 else "softmax",
-            name="predictions"))
+    layers += prediction_layers(num_classes, dropout=dropout)
     return keras.Sequential(layers, name=name)
 
 
@@ -191,8 +184,10 @@ RESNET_SEARCH_SPACE = {
 
 # The ImageNet ResNet-50 of He et al. (v1.5: the stride sits on the 3x3 convolution); not
 # registered, since a 224x224 model is too heavy for the per-model CI checks:
-# `zoo.build("resnet", **RESNET50)` has torchvision's 25,557,032 trainable parameters.
-RESNET50 = dict(
+# `zoo.build("resnet", **RESNET50)` has torchvision's 25,557,032 trainable parameters; not
+# registered, being ImageNet-sized: the every-model tests build each registered preset.
+RESNET50 = Preset(
+    description="ResNet-50 (He et al., 2016) for 224x224 ImageNet",
     input_shape=(224, 224, 3), num_classes=1000, stackwise_filters=(64, 128, 256, 512),
     stackwise_blocks=(3, 4, 6, 3), stackwise_strides=(1, 2, 2, 2), block_type="bottleneck",
     stem_filters=64, stem_kernel_size=7, stem_strides=2, stem_pool=True,
@@ -228,6 +223,7 @@ def resnet(
     stem_kernel_size=3,
     stem_strides=1,
     stem_pool=False,
+    bn_momentum=BN_MOMENTUM,
     dropout=0.0,
     name="resnet",
 ):
@@ -240,7 +236,8 @@ def resnet(
     `stackwise_filters[i]` filters, the first strided by `stackwise_strides[i]`. `block_type`
     "basic" is two 3x3 convolutions; "bottleneck" is 1x1 -> 3x3 -> 1x1 with `expansion` times
     more output channels. `stem_kernel_size=7, stem_strides=2, stem_pool=True` gives the
-    ImageNet stem (see `RESNET50`).
+    ImageNet stem (see `RESNET50`). Every convolution is followed by batch norm with
+    `bn_momentum` (PyTorch's 0.1, not Keras' 0.99, so a short fit evaluates as well as it trains).
 
     Example:
         >>> import zoo
@@ -249,26 +246,28 @@ def resnet(
         >>> zoo.build("resnet_bottleneck", num_classes=None).output_shape
         (None, 256)
     """
-    from zoo.layers.residual import apply_residual_block
+    from zoo.layers.residual import BN_EPSILON, apply_residual_block
 
-    stackwise_filters = _checks.int_list(name, "stackwise_filters", stackwise_filters)
-    stackwise_blocks = _checks.int_list(name, "stackwise_blocks", stackwise_blocks)
-    stackwise_strides = _checks.int_list(name, "stackwise_strides", stackwise_strides)
+    stackwise_filters = check.int_list(name, "stackwise_filters", stackwise_filters)
+    stackwise_blocks = check.int_list(name, "stackwise_blocks", stackwise_blocks)
+    stackwise_strides = check.int_list(name, "stackwise_strides", stackwise_strides)
     _check_stackwise(name, stackwise_filters=stackwise_filters,
                      stackwise_blocks=stackwise_blocks, stackwise_strides=stackwise_strides)
-    _checks.choice(name, "block_type", block_type, BLOCK_TYPES)
-    _checks.integer(name, "expansion", expansion, min_value=1)
-    _checks.integer(name, "stem_filters", stem_filters, min_value=1)
-    _checks.integer(name, "stem_kernel_size", stem_kernel_size, min_value=1)
-    _checks.integer(name, "stem_strides", stem_strides, min_value=1)
-    _checks.choice(name, "stem_pool", stem_pool, (False, True))
+    check.choice(name, "block_type", block_type, BLOCK_TYPES)
+    check.integer(name, "expansion", expansion, min_value=1)
+    check.integer(name, "stem_filters", stem_filters, min_value=1)
+    check.integer(name, "stem_kernel_size", stem_kernel_size, min_value=1)
+    check.integer(name, "stem_strides", stem_strides, min_value=1)
+    check.choice(name, "stem_pool", stem_pool, (False, True))
+    check.bn_momentum(name, bn_momentum)
     _common_checks(name, num_classes, dropout)
 
     inputs, x = _image_inputs(name, input_shape)
     x = keras.layers.Conv2D(stem_filters, stem_kernel_size, strides=stem_strides,
                             padding="same", use_bias=False, kernel_initializer="he_normal",
                             name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(epsilon=1.001e-5, name="stem_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, epsilon=BN_EPSILON,
+                                        name="stem_bn")(x)
     x = keras.layers.Activation("relu", name="stem_relu")(x)
     if stem_pool:
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
@@ -278,7 +277,7 @@ def resnet(
             x = apply_residual_block(
                 x, filters, strides=strides if b == 1 else 1,
                 bottleneck=block_type == "bottleneck", expansion=expansion,
-                name=f"stack{s}_block{b}")
+                bn_momentum=bn_momentum, name=f"stack{s}_block{b}")
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, _classifier(x, num_classes, dropout), name=name)
 
@@ -307,6 +306,7 @@ def inception(
     stackwise_filters=((16, 16, 24, 4, 8, 8), (24, 24, 32, 8, 16, 16), (32, 32, 48, 8, 16, 16)),
     stackwise_pool=(False, True, False),
     batch_norm=True,
+    bn_momentum=BN_MOMENTUM,
     dropout=0.2,
     name="inception",
 ):
@@ -318,7 +318,8 @@ def inception(
     six widths `stackwise_filters[i] = (f1x1, f3x3_reduce, f3x3, f5x5_reduce, f5x5, f_pool)`
     and is followed by a stride-2 max pool when `stackwise_pool[i]`. `stem_pool` halves the
     input after the stem (turn it off for 8x8 digits). `batch_norm=True` follows every
-    convolution with batch norm (Inception v2); False gives GoogLeNet v1's biased convs.
+    convolution with batch norm (Inception v2) of momentum `bn_momentum`; False gives
+    GoogLeNet v1's biased convs.
 
     Example:
         >>> import zoo
@@ -329,31 +330,33 @@ def inception(
     """
     from zoo.layers.inception import apply_inception_block
 
-    _checks.integer(name, "stem_filters", stem_filters, min_value=1)
-    _checks.choice(name, "stem_pool", stem_pool, (False, True))
+    check.integer(name, "stem_filters", stem_filters, min_value=1)
+    check.choice(name, "stem_pool", stem_pool, (False, True))
     if not isinstance(stackwise_filters, (list, tuple)) or not all(
             isinstance(f, (list, tuple)) and len(f) == 6 for f in stackwise_filters):
         raise ValueError(
             f"{name}: stackwise_filters must be a list of 6-int tuples (f1x1, f3x3_reduce, "
             f"f3x3, f5x5_reduce, f5x5, f_pool), got {stackwise_filters!r}")
     for f in stackwise_filters:
-        _checks.int_list(name, "stackwise_filters", f)
+        check.int_list(name, "stackwise_filters", f)
     _check_stackwise(name, stackwise_filters=stackwise_filters, stackwise_pool=stackwise_pool)
-    _checks.choice(name, "batch_norm", batch_norm, (False, True))
+    check.choice(name, "batch_norm", batch_norm, (False, True))
+    check.bn_momentum(name, bn_momentum)
     for p in stackwise_pool:
-        _checks.choice(name, "stackwise_pool", p, (False, True))
+        check.choice(name, "stackwise_pool", p, (False, True))
     _common_checks(name, num_classes, dropout)
 
     inputs, x = _image_inputs(name, input_shape)
     x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=not batch_norm,
                             kernel_initializer="he_normal", name="stem_conv")(x)
     if batch_norm:
-        x = keras.layers.BatchNormalization(name="stem_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=bn_momentum, name="stem_bn")(x)
     x = keras.layers.Activation("relu", name="stem_relu")(x)
     if stem_pool:
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
     for i, (filters, pool) in enumerate(zip(stackwise_filters, stackwise_pool), start=1):
-        x = apply_inception_block(x, tuple(filters), batch_norm=batch_norm, name=f"block{i}")
+        x = apply_inception_block(x, tuple(filters), batch_norm=batch_norm,
+                                  bn_momentum=bn_momentum, name=f"block{i}")
         if pool:
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
                                           name=f"block{i}_downsample")(x)
@@ -406,6 +409,7 @@ def separable_cnn(
     stem_strides=1,
     head_filters=128,
     activation="relu6",
+    bn_momentum=BN_MOMENTUM,
     dropout=0.2,
     name="separable_cnn",
 ):
@@ -418,7 +422,8 @@ def separable_cnn(
     `stackwise_blocks[i]` blocks of `stackwise_filters[i]` filters, expansion
     `stackwise_expansion[i]`, the first strided by `stackwise_strides[i]`. `width_multiplier`
     scales every width (rounded to multiples of 8); `se_ratio` > 0 adds squeeze-and-excitation;
-    `block_type="separable"` uses MobileNetV1 depthwise + pointwise blocks instead.
+    `block_type="separable"` uses MobileNetV1 depthwise + pointwise blocks instead. Every
+    batch norm has momentum `bn_momentum`.
 
     Example:
         >>> import zoo
@@ -427,27 +432,24 @@ def separable_cnn(
         >>> zoo.build("mobilenet_v1_style", num_classes=None, head_filters=256).output_shape
         (None, 256)
     """
-    from zoo.layers.inverted_residual import (
-        BN_MOMENTUM, apply_inverted_residual_block, apply_separable_block,
-    )
+    from zoo.layers.inverted_residual import apply_inverted_residual_block, apply_separable_block
 
-    stackwise_filters = _checks.int_list(name, "stackwise_filters", stackwise_filters)
-    stackwise_blocks = _checks.int_list(name, "stackwise_blocks", stackwise_blocks)
-    stackwise_strides = _checks.int_list(name, "stackwise_strides", stackwise_strides)
-    stackwise_expansion = _checks.int_list(name, "stackwise_expansion", stackwise_expansion)
+    stackwise_filters = check.int_list(name, "stackwise_filters", stackwise_filters)
+    stackwise_blocks = check.int_list(name, "stackwise_blocks", stackwise_blocks)
+    stackwise_strides = check.int_list(name, "stackwise_strides", stackwise_strides)
+    stackwise_expansion = check.int_list(name, "stackwise_expansion", stackwise_expansion)
     _check_stackwise(name, stackwise_filters=stackwise_filters,
                      stackwise_blocks=stackwise_blocks, stackwise_strides=stackwise_strides,
                      stackwise_expansion=stackwise_expansion)
-    _checks.choice(name, "block_type", block_type, SEPARABLE_BLOCKS)
-    _checks.integer(name, "kernel_size", kernel_size, min_value=1)
-    _checks.number(name, "se_ratio", se_ratio, min_value=0.0, max_value=1.0)
-    _checks.number(name, "width_multiplier", width_multiplier, min_value=0.0)
-    if width_multiplier <= 0:
-        raise ValueError(f"{name}: width_multiplier must be > 0, got {width_multiplier!r}")
-    _checks.integer(name, "stem_filters", stem_filters, min_value=1)
-    _checks.integer(name, "stem_strides", stem_strides, min_value=1)
-    _checks.integer(name, "head_filters", head_filters, min_value=0)
-    _checks.choice(name, "activation", activation, ACTIVATIONS)
+    check.choice(name, "block_type", block_type, SEPARABLE_BLOCKS)
+    check.integer(name, "kernel_size", kernel_size, min_value=1)
+    check.number(name, "se_ratio", se_ratio, min_value=0.0, max_value=1.0)
+    check.number(name, "width_multiplier", width_multiplier, min_value=0, min_exclusive=True)
+    check.integer(name, "stem_filters", stem_filters, min_value=1)
+    check.integer(name, "stem_strides", stem_strides, min_value=1)
+    check.integer(name, "head_filters", head_filters, min_value=0)
+    check.choice(name, "activation", activation, ACTIVATIONS)
+    check.bn_momentum(name, bn_momentum)
     _common_checks(name, num_classes, dropout)
 
     def width(filters):
@@ -456,7 +458,7 @@ def separable_cnn(
     inputs, x = _image_inputs(name, input_shape)
     x = keras.layers.Conv2D(width(stem_filters), 3, strides=stem_strides, padding="same",
                             use_bias=False, name="stem_conv")(x)
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="stem_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, name="stem_bn")(x)
     x = keras.layers.Activation(activation, name=f"stem_{activation}")(x)
     for s, (filters, blocks, strides, expansion) in enumerate(zip(
             stackwise_filters, stackwise_blocks, stackwise_strides, stackwise_expansion),
@@ -466,17 +468,18 @@ def separable_cnn(
             if block_type == "separable":
                 x = apply_separable_block(x, width(filters), strides=block_strides,
                                           kernel_size=kernel_size, se_ratio=se_ratio,
-                                          activation=activation, name=block_name)
+                                          activation=activation, bn_momentum=bn_momentum,
+                                          name=block_name)
             else:
                 x = apply_inverted_residual_block(
                     x, width(filters), expansion=expansion, strides=block_strides,
                     kernel_size=kernel_size, se_ratio=se_ratio, activation=activation,
-                    name=block_name)
+                    bn_momentum=bn_momentum, name=block_name)
     if head_filters:
         # MobileNet's last 1x1 conv keeps its width unscaled below a multiplier of 1
         x = keras.layers.Conv2D(make_divisible(head_filters * max(1.0, width_multiplier)), 1,
                                 use_bias=False, name="head_conv")(x)
-        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="head_bn")(x)
+        x = keras.layers.BatchNormalization(momentum=bn_momentum, name="head_bn")(x)
         x = keras.layers.Activation(activation, name=f"head_{activation}")(x)
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     return keras.Model(inputs, _classifier(x, num_classes, dropout), name=name)
@@ -494,8 +497,10 @@ SQUEEZENET_SEARCH_SPACE = {
 }
 
 # SqueezeNet v1.0 for ImageNet exactly as in the paper's Table 1 (1,248,424 parameters, as
-# torchvision's squeezenet1_0); not registered, being too heavy for the per-model CI checks.
-SQUEEZENET_V1_0 = dict(
+# torchvision's squeezenet1_0); not registered, being ImageNet-sized: the every-model tests
+# build each registered preset.
+SQUEEZENET_V1_0 = Preset(
+    description="SqueezeNet v1.0 (Iandola et al., 2016) for ImageNet",
     input_shape=(224, 224, 3), num_classes=1000, stem_filters=96, stem_kernel_size=7,
     stem_strides=2, num_modules=8, base_expand=128, expand_increment=128, freq=2,
     squeeze_ratio=0.125, pct_3x3=0.5, pool_after=(2, 6), bypass="none", dropout=0.5,
@@ -554,22 +559,21 @@ def squeezenet(
     """
     from zoo.layers.fire import FireModule
 
-    _checks.integer(name, "stem_filters", stem_filters, min_value=1)
-    _checks.integer(name, "stem_kernel_size", stem_kernel_size, min_value=1)
-    _checks.integer(name, "stem_strides", stem_strides, min_value=1)
-    _checks.integer(name, "num_modules", num_modules, min_value=1)
-    _checks.integer(name, "base_expand", base_expand, min_value=2)
-    _checks.integer(name, "expand_increment", expand_increment, min_value=0)
-    _checks.integer(name, "freq", freq, min_value=1)
-    _checks.number(name, "squeeze_ratio", squeeze_ratio, min_value=0.0, max_value=1.0)
-    if squeeze_ratio <= 0:
-        raise ValueError(f"{name}: squeeze_ratio must be > 0, got {squeeze_ratio!r}")
-    _checks.number(name, "pct_3x3", pct_3x3, min_value=0.0, max_value=1.0)
-    pool_after = _checks.int_list(name, "pool_after", pool_after, min_value=0, min_len=0)
+    check.integer(name, "stem_filters", stem_filters, min_value=1)
+    check.integer(name, "stem_kernel_size", stem_kernel_size, min_value=1)
+    check.integer(name, "stem_strides", stem_strides, min_value=1)
+    check.integer(name, "num_modules", num_modules, min_value=1)
+    check.integer(name, "base_expand", base_expand, min_value=2)
+    check.integer(name, "expand_increment", expand_increment, min_value=0)
+    check.integer(name, "freq", freq, min_value=1)
+    check.number(name, "squeeze_ratio", squeeze_ratio, min_value=0, max_value=1.0,
+                 min_exclusive=True)
+    check.number(name, "pct_3x3", pct_3x3, min_value=0.0, max_value=1.0)
+    pool_after = check.int_list(name, "pool_after", pool_after, min_value=0, min_len=0)
     if any(i >= num_modules for i in pool_after):
         raise ValueError(f"{name}: pool_after must hold module indices < num_modules="
                          f"{num_modules}, got {pool_after!r}")
-    _checks.choice(name, "bypass", bypass, BYPASSES)
+    check.choice(name, "bypass", bypass, BYPASSES)
     _common_checks(name, num_classes, dropout)
     filters = [fire_module_filters(i, base_expand=base_expand,
                                    expand_increment=expand_increment, freq=freq,
@@ -654,21 +658,21 @@ def cnn1d(
         >>> zoo.build("cnn1d", input_shape=(20, 1), vocab_size=None, num_classes=2).output_shape
         (None, 2)
     """
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=1, max_rank=2)
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=1, max_rank=2)
     if vocab_size is not None:
-        _checks.integer(name, "vocab_size", vocab_size, min_value=2)
+        check.integer(name, "vocab_size", vocab_size, min_value=2)
         if len(input_shape) != 1:
             raise ValueError(f"{name}: with vocab_size set, input_shape must be (length,) token "
                              f"ids, got {input_shape!r}")
-    _checks.integer(name, "embedding_dim", embedding_dim, min_value=1)
-    stackwise_filters = _checks.int_list(name, "stackwise_filters", stackwise_filters)
-    _checks.integer(name, "kernel_size", kernel_size, min_value=1)
-    _checks.integer(name, "strides", strides, min_value=1)
-    _checks.choice(name, "padding", padding, PADDINGS + ("causal",))
-    _checks.choice(name, "pooling", pooling, POOLINGS)
-    _checks.integer(name, "pool_size", pool_size, min_value=1)
-    _checks.choice(name, "global_pooling", global_pooling, ("max", "avg"))
-    _checks.choice(name, "activation", activation, ACTIVATIONS)
+    check.integer(name, "embedding_dim", embedding_dim, min_value=1)
+    stackwise_filters = check.int_list(name, "stackwise_filters", stackwise_filters)
+    check.integer(name, "kernel_size", kernel_size, min_value=1)
+    check.integer(name, "strides", strides, min_value=1)
+    check.choice(name, "padding", padding, PADDINGS + ("causal",))
+    check.choice(name, "pooling", pooling, POOLINGS)
+    check.integer(name, "pool_size", pool_size, min_value=1)
+    check.choice(name, "global_pooling", global_pooling, ("max", "avg"))
+    check.choice(name, "activation", activation, ACTIVATIONS)
     _common_checks(name, num_classes, dropout)
 
     if vocab_size is not None:

@@ -2,11 +2,9 @@
 characters) feeding a recurrent net that sees order: a TimeDistributed CNN + LSTM for video
 clips, and a multi-channel Conv1D + LSTM for text."""
 
+from zoo import validation as check
 from zoo._lazy import keras
-from zoo.models import _checks
-from zoo.models.rnn import (
-    TEXT_MODULES_VOCAB, _recurrent_checks, apply_recurrent_stack, prediction_head,
-)
+from zoo.models.rnn import TEXT_MODULES_VOCAB, _recurrent_checks, apply_recurrent_stack
 from zoo.registry import Choice, Float, register
 
 SEARCH_SPACE = {
@@ -50,14 +48,16 @@ def cnn_lstm_video(
         ...           stackwise_units=(16,)).output_shape
         (None, 16)
     """
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=3, max_rank=4)
+    from zoo.layers.heads import apply_prediction_head
+
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=3, max_rank=4)
     if any(d is None for d in input_shape[1:]):
         raise ValueError(f"{name}: frame size must be known (only the number of frames may be "
                          f"None), got input_shape={input_shape!r}")
-    _checks.num_classes(name, num_classes)
-    stackwise_filters = _checks.int_list(name, "stackwise_filters", stackwise_filters)
-    _checks.integer(name, "kernel_size", kernel_size, min_value=1)
-    _checks.integer(name, "frame_units", frame_units, min_value=1)
+    check.num_classes(name, num_classes)
+    stackwise_filters = check.int_list(name, "stackwise_filters", stackwise_filters)
+    check.integer(name, "kernel_size", kernel_size, min_value=1)
+    check.integer(name, "frame_units", frame_units, min_value=1)
     stackwise_units = _recurrent_checks(name, cell, stackwise_units, bidirectional, dropout,
                                         recurrent_dropout)
     if min(input_shape[1:3]) < 2 ** len(stackwise_filters):
@@ -82,7 +82,7 @@ def cnn_lstm_video(
     x = apply_recurrent_stack(x, cell=cell, stackwise_units=stackwise_units,
                               bidirectional=bidirectional, dropout=dropout,
                               recurrent_dropout=recurrent_dropout, name="rnn")
-    return keras.Model(inputs, prediction_head(x, num_classes, "classification"), name=name)
+    return keras.Model(inputs, apply_prediction_head(x, num_classes), name=name)
 
 
 @register(family="cnn_rnn", task="classification", dataset="text:modules",
@@ -121,15 +121,16 @@ def cnn_lstm_text(
         >>> zoo.build("cnn_lstm_text").get_layer("concat_branches").output.shape
         (None, 64, 128)
     """
+    from zoo.layers.heads import apply_prediction_head
     from zoo.layers.padding_mask import PaddingMask
 
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=1, max_rank=1)
-    _checks.num_classes(name, num_classes)
-    _checks.integer(name, "vocab_size", vocab_size, min_value=2)
-    _checks.integer(name, "embedding_dim", embedding_dim, min_value=1)
-    _checks.integer(name, "filters", filters, min_value=1)
-    kernel_sizes = _checks.int_list(name, "kernel_sizes", kernel_sizes)
-    _checks.integer(name, "pool_size", pool_size, min_value=1)
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=1, max_rank=1)
+    check.num_classes(name, num_classes)
+    check.integer(name, "vocab_size", vocab_size, min_value=2)
+    check.integer(name, "embedding_dim", embedding_dim, min_value=1)
+    check.integer(name, "filters", filters, min_value=1)
+    kernel_sizes = check.int_list(name, "kernel_sizes", kernel_sizes)
+    check.integer(name, "pool_size", pool_size, min_value=1)
     stackwise_units = _recurrent_checks(name, cell, stackwise_units, bidirectional, dropout,
                                         recurrent_dropout)
     if input_shape[0] is not None and input_shape[0] < pool_size:
@@ -151,6 +152,4 @@ def cnn_lstm_text(
     x = apply_recurrent_stack(x, cell=cell, stackwise_units=stackwise_units,
                               bidirectional=bidirectional, dropout=dropout,
                               recurrent_dropout=recurrent_dropout, name="rnn")
-    if dropout > 0:
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    return keras.Model(inputs, prediction_head(x, num_classes, "classification"), name=name)
+    return keras.Model(inputs, apply_prediction_head(x, num_classes, dropout=dropout), name=name)

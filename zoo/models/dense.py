@@ -1,7 +1,8 @@
 """Dense family: the multilayer perceptron, for tabular data and small images flattened."""
 
+from zoo import validation as check
 from zoo._lazy import keras
-from zoo.models import _checks
+from zoo._normalization import BN_MOMENTUM
 from zoo.registry import Choice, Float, Preset, register
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "selu", "swish", "tanh", "sigmoid")
@@ -52,6 +53,7 @@ def mlp(
     kernel_initializer="auto",
     dropout=0.2,
     batch_norm=False,
+    bn_momentum=BN_MOMENTUM,
     l2=0.0,
     head="classification",
     name="mlp",
@@ -62,7 +64,7 @@ def mlp(
     `num_classes=1` the head is a single sigmoid unit (binary), with more a softmax; with
     `head="regression"` it is linear with `num_classes` outputs; `num_classes=None` returns the
     hidden features. `kernel_initializer="auto"` picks He for rectifiers, Glorot for tanh/sigmoid
-    and LeCun for SELU.
+    and LeCun for SELU. `batch_norm` layers have momentum `bn_momentum`.
 
     Example:
         >>> import zoo
@@ -72,15 +74,18 @@ def mlp(
         >>> zoo.build("mlp_regressor", input_shape=(20, 1)).output_shape
         (None, 1)
     """
-    input_shape = _checks.shape(name, "input_shape", input_shape)
-    _checks.num_classes(name, num_classes)
-    hidden_units = _checks.int_list(name, "hidden_units", hidden_units, min_len=0)
-    _checks.choice(name, "activation", activation, ACTIVATIONS)
-    _checks.choice(name, "kernel_initializer", kernel_initializer, INITIALIZERS)
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
-    _checks.choice(name, "batch_norm", batch_norm, (False, True))
-    _checks.number(name, "l2", l2, min_value=0.0)
-    _checks.choice(name, "head", head, HEADS)
+    from zoo.layers.heads import prediction_layers
+
+    input_shape = check.shape(name, "input_shape", input_shape)
+    check.num_classes(name, num_classes)
+    hidden_units = check.int_list(name, "hidden_units", hidden_units, min_len=0)
+    check.choice(name, "activation", activation, ACTIVATIONS)
+    check.choice(name, "kernel_initializer", kernel_initializer, INITIALIZERS)
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.choice(name, "batch_norm", batch_norm, (False, True))
+    check.bn_momentum(name, bn_momentum)
+    check.number(name, "l2", l2, min_value=0.0)
+    check.choice(name, "head", head, HEADS)
     if kernel_initializer == "auto":
         kernel_initializer = _AUTO_INITIALIZER[activation]
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
@@ -95,17 +100,10 @@ def mlp(
             kernel_regularizer=regularizer, name=f"dense_{i}",
         ))
         if batch_norm:
-            layers.append(keras.layers.BatchNormalization(name=f"dense_{i}_bn"))
+            layers.append(keras.layers.BatchNormalization(momentum=bn_momentum,
+                                                          name=f"dense_{i}_bn"))
         layers.append(keras.layers.Activation(activation, name=f"dense_{i}_{activation}"))
         if dropout > 0:
             layers.append(keras.layers.Dropout(dropout, name=f"dense_{i}_dropout"))
-    if num_classes is not None:
-        if head == "regression":
-            out_activation = None
-        else:
-            out_activation = "sigmoid" if num_classes == 1 else "softmax"
-        layers.append(keras.layers.Dense(
-            num_classes, activation=out_activation, kernel_regularizer=regularizer,
-            name="predictions",
-        ))
+    layers += prediction_layers(num_classes, task=head, kernel_regularizer=regularizer)
     return keras.Sequential(layers, name=name)

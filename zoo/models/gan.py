@@ -7,9 +7,9 @@ its own `train_step` (both losses reported) and `sample(n, seed=)`. `input_shape
 shape of the images it learns.
 """
 
+from zoo import validation as check
 from zoo._lazy import keras
 from zoo._normalization import BN_MOMENTUM
-from zoo.models import _checks
 from zoo.registry import Choice, Float, Int, Preset, register
 
 GAN_LOSSES = ("bce", "wasserstein")
@@ -22,7 +22,7 @@ GAN_SEARCH_SPACE = {
 
 
 def _image_shape(name, input_shape, filters):
-    return _checks.stage_image_shape(name, input_shape, len(filters))
+    return check.stage_image_shape(name, input_shape, len(filters))
 
 
 def dcgan_generator(image_shape, filters, latent_dim, num_labels=None, *,
@@ -123,18 +123,18 @@ def dcgan(*, input_shape=(8, 8), filters=(64, 32), latent_dim=32, num_labels=Non
         >>> zoo.build("conditional_dcgan", input_shape=(16, 16, 1)).input_shape
         [(None, 32), (None, 1)]
     """
-    input_shape = _checks.shape(name, "input_shape", input_shape)
-    filters = _checks.int_list(name, "filters", filters)
+    input_shape = check.shape(name, "input_shape", input_shape)
+    filters = check.int_list(name, "filters", filters)
     _image_shape(name, input_shape, filters)
-    _checks.integer(name, "latent_dim", latent_dim, min_value=1)
+    check.integer(name, "latent_dim", latent_dim, min_value=1)
     if num_labels is not None:
-        _checks.integer(name, "num_labels", num_labels, min_value=2)
-    _checks.choice(name, "loss", loss, GAN_LOSSES)
-    _checks.number(name, "gradient_penalty", gradient_penalty, min_value=0.0)
-    _checks.integer(name, "discriminator_steps", discriminator_steps, min_value=1)
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
-    _checks.bn_momentum(name, bn_momentum)
-    _checks.seed(name, seed)
+        check.integer(name, "num_labels", num_labels, min_value=2)
+    check.choice(name, "loss", loss, GAN_LOSSES)
+    check.number(name, "gradient_penalty", gradient_penalty, min_value=0.0)
+    check.integer(name, "discriminator_steps", discriminator_steps, min_value=1)
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.bn_momentum(name, bn_momentum)
+    check.seed(name, seed)
     from zoo.models.generative_models import GAN
 
     return GAN(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo import validation as check
+
 
 def _as_vocabulary(vocab, level):
     from zoo.data.corpus import Vocabulary
@@ -34,15 +36,10 @@ def sample_next(probs, *, temperature=1.0, rng=None, top_k=None) -> int:
 
 
 def _check_sampling(max_new_tokens, temperature, top_k):
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or \
-            max_new_tokens < 0:
-        raise ValueError(f"generate: max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or \
-            temperature < 0:
-        raise ValueError(f"generate: temperature must be a number >= 0, got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or
-                              top_k < 1):
-        raise ValueError(f"generate: top_k must be None or an int >= 1, got {top_k!r}")
+    check.at_least("generate", "max_new_tokens", max_new_tokens, 0)
+    check.number("generate", "temperature", temperature, min_value=0)
+    if top_k is not None:
+        check.at_least("generate", "top_k", top_k, 1)
 
 
 class RecomputeDecoder:
@@ -197,8 +194,7 @@ def beam_search_ids(decoder, prompt_ids, *, beam_width=4, max_new_tokens=20, end
 
 
 def _check_beam(beam_width, max_new_tokens, owner="beam_search"):
-    if isinstance(beam_width, bool) or not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"{owner}: beam_width must be an int >= 1, got {beam_width!r}")
+    check.at_least(owner, "beam_width", beam_width, 1)
     _check_sampling(max_new_tokens, 1.0, None)
 
 
@@ -277,7 +273,8 @@ def decode_sequence(model, source_ids, *, start_id=1, end_id=2, padding_id=0, ma
     if source.ndim != 2:
         raise ValueError(f"decode_sequence: source_ids must be (batch, steps), got shape "
                          f"{source.shape}")
-    _check_beam(beam_width, max_length, owner="decode_sequence")  # 0 or 2.5 was greedy, silently
+    # the branch below reads any beam_width <= 1 (0, a float) as greedy: reject those first
+    _check_beam(beam_width, max_length, owner="decode_sequence")
     if beam_width > 1:  # every row's beams in one decoder: one call per step for all rows
         decoder = Seq2SeqDecoder(model, np.repeat(source, beam_width, axis=0), use_cache)
         probs = decoder.start(np.full((len(source) * beam_width, 1), start_id, dtype="int32"))

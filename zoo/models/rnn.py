@@ -7,8 +7,8 @@ axis added). A length of None accepts sequences of any length. Text generation a
 live in `zoo.models.generation` and `zoo.train.metrics`, so models stay plain `keras.Model`s.
 """
 
+from zoo import validation as check
 from zoo._lazy import keras
-from zoo.models import _checks
 from zoo.registry import Choice, Float, Preset, register
 
 CELLS = ("lstm", "gru")
@@ -23,11 +23,11 @@ TEXT_MODULES_VOCAB = 99  # text:modules, level="char" (0 is "<pad>")
 def sequence_inputs(name, input_shape, vocab_size, embedding_dim, mask_zero=False):
     """(inputs, x): token ids embedded (id 0 masked if `mask_zero`), or floats with a feature
     axis; float steps that are all zero are masked if `mask_zero`."""
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=1, max_rank=2)
-    _checks.choice(name, "mask_zero", mask_zero, (False, True))
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=1, max_rank=2)
+    check.choice(name, "mask_zero", mask_zero, (False, True))
     if vocab_size is not None:
-        _checks.integer(name, "vocab_size", vocab_size, min_value=2)
-        _checks.integer(name, "embedding_dim", embedding_dim, min_value=1)
+        check.integer(name, "vocab_size", vocab_size, min_value=2)
+        check.integer(name, "embedding_dim", embedding_dim, min_value=1)
         if len(input_shape) != 1:
             raise ValueError(f"{name}: with vocab_size set, input_shape must be (length,) token "
                              f"ids, got {input_shape!r}")
@@ -65,25 +65,13 @@ def apply_recurrent_stack(x, *, cell="lstm", stackwise_units=(64,), bidirectiona
 
 
 def _recurrent_checks(name, cell, stackwise_units, bidirectional, dropout, recurrent_dropout):
-    _checks.choice(name, "cell", cell, CELLS)
-    stackwise_units = _checks.int_list(name, "stackwise_units", stackwise_units)
-    _checks.choice(name, "bidirectional", bidirectional, (False, True))
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
-    _checks.number(name, "recurrent_dropout", recurrent_dropout, min_value=0.0, max_value=1.0,
+    check.choice(name, "cell", cell, CELLS)
+    stackwise_units = check.int_list(name, "stackwise_units", stackwise_units)
+    check.choice(name, "bidirectional", bidirectional, (False, True))
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.number(name, "recurrent_dropout", recurrent_dropout, min_value=0.0, max_value=1.0,
                    max_exclusive=True)
     return stackwise_units
-
-
-def prediction_head(x, num_classes, head):
-    """Dense "predictions": softmax, one sigmoid unit for num_classes=1, or linear (regression);
-    applied per step on a (batch, steps, features) input. None returns the features."""
-    if num_classes is None:
-        return x
-    if head == "regression":
-        activation = None
-    else:
-        activation = "sigmoid" if num_classes == 1 else "softmax"
-    return keras.layers.Dense(num_classes, activation=activation, name="predictions")(x)
 
 
 # --- recurrent classifiers, regressors and taggers ---------------------------------------------
@@ -162,18 +150,20 @@ def rnn(
         >>> zoo.build("bilstm_classifier", num_classes=None).output_shape
         (None, 128)
     """
-    _checks.num_classes(name, num_classes)
+    from zoo.layers.heads import apply_prediction_head
+
+    check.num_classes(name, num_classes)
     stackwise_units = _recurrent_checks(name, cell, stackwise_units, bidirectional, dropout,
                                         recurrent_dropout)
-    _checks.choice(name, "return_sequences", return_sequences, (False, True))
-    _checks.choice(name, "head", head, HEADS)
+    check.choice(name, "return_sequences", return_sequences, (False, True))
+    check.choice(name, "head", head, HEADS)
 
     inputs, x = sequence_inputs(name, input_shape, vocab_size, embedding_dim, mask_zero)
     x = apply_recurrent_stack(x, cell=cell, stackwise_units=stackwise_units,
                               bidirectional=bidirectional, dropout=dropout,
                               recurrent_dropout=recurrent_dropout,
                               return_sequences=return_sequences, name="rnn")
-    return keras.Model(inputs, prediction_head(x, num_classes, head), name=name)
+    return keras.Model(inputs, apply_prediction_head(x, num_classes, task=head), name=name)
 
 
 # --- temporal convolutional network ------------------------------------------------------------
@@ -230,19 +220,20 @@ def tcn(
         >>> zoo.model_info("tcn")["receptive_field"]
         61
     """
+    from zoo.layers.heads import apply_prediction_head
     from zoo.layers.last_step import LastStep
     from zoo.layers.temporal_block import ACTIVATIONS, NORMALIZATIONS, apply_temporal_block
 
-    _checks.num_classes(name, num_classes)
-    _checks.integer(name, "filters", filters, min_value=1)
-    _checks.integer(name, "kernel_size", kernel_size, min_value=1)
-    dilations = _checks.int_list(name, "dilations", dilations)
-    _checks.integer(name, "convs_per_block", convs_per_block, min_value=1)
-    _checks.choice(name, "activation", activation, ACTIVATIONS)
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
-    _checks.choice(name, "normalization", normalization, NORMALIZATIONS)
-    _checks.choice(name, "return_sequences", return_sequences, (False, True))
-    _checks.choice(name, "head", head, HEADS)
+    check.num_classes(name, num_classes)
+    check.integer(name, "filters", filters, min_value=1)
+    check.integer(name, "kernel_size", kernel_size, min_value=1)
+    dilations = check.int_list(name, "dilations", dilations)
+    check.integer(name, "convs_per_block", convs_per_block, min_value=1)
+    check.choice(name, "activation", activation, ACTIVATIONS)
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.choice(name, "normalization", normalization, NORMALIZATIONS)
+    check.choice(name, "return_sequences", return_sequences, (False, True))
+    check.choice(name, "head", head, HEADS)
 
     inputs, x = sequence_inputs(name, input_shape, vocab_size, embedding_dim)
     for i, dilation in enumerate(dilations, start=1):
@@ -252,7 +243,7 @@ def tcn(
                                  name=f"block{i}")
     if not return_sequences:
         x = LastStep(name="last_step")(x)
-    return keras.Model(inputs, prediction_head(x, num_classes, head), name=name)
+    return keras.Model(inputs, apply_prediction_head(x, num_classes, task=head), name=name)
 
 
 # --- language model ----------------------------------------------------------------------------
@@ -293,12 +284,13 @@ def rnn_lm(
         >>> zoo.build("rnn_lm", input_shape=(32,), vocab_size=50).output_shape
         (None, 32, 50)
     """
+    from zoo.layers.heads import apply_prediction_head
+
     stackwise_units = _recurrent_checks(name, cell, stackwise_units, False, dropout,
                                         recurrent_dropout)
-    _checks.integer(name, "vocab_size", vocab_size, min_value=2)
+    check.integer(name, "vocab_size", vocab_size, min_value=2)
     inputs, x = sequence_inputs(name, input_shape, vocab_size, embedding_dim)
     x = apply_recurrent_stack(x, cell=cell, stackwise_units=stackwise_units, dropout=dropout,
                               recurrent_dropout=recurrent_dropout, return_sequences=True,
                               name="rnn")
-    outputs = keras.layers.Dense(vocab_size, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, apply_prediction_head(x, vocab_size), name=name)  # (B, T, V)

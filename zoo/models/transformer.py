@@ -10,8 +10,8 @@ so what is saved stays a plain model; `zoo.models.generation` drives them.
 
 import numpy as np
 
+from zoo import validation as check
 from zoo._lazy import keras
-from zoo.models import _checks
 from zoo.registry import Choice, register
 
 # vocabulary sizes of the default datasets (info["vocab_size"]); `zoo train` passes the real one
@@ -34,20 +34,20 @@ TRANSFORMER_SEARCH_SPACE = {
 # --- shared pieces -----------------------------------------------------------------------------
 def _transformer_checks(name, d_model, num_heads, num_layers, mlp_dim, dropout, position,
                         max_length):
-    _checks.integer(name, "d_model", d_model, min_value=1)
-    _checks.integer(name, "num_heads", num_heads, min_value=1)
+    check.integer(name, "d_model", d_model, min_value=1)
+    check.integer(name, "num_heads", num_heads, min_value=1)
     if d_model % num_heads:
         raise ValueError(f"{name}: d_model must be divisible by num_heads, got d_model="
                          f"{d_model}, num_heads={num_heads}")
-    _checks.integer(name, "num_layers", num_layers, min_value=1)
-    _checks.integer(name, "mlp_dim", mlp_dim, min_value=1)
-    _checks.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
-    _checks.choice(name, "position", position, POSITIONS)
-    _checks.integer(name, "max_length", max_length, min_value=1)
+    check.integer(name, "num_layers", num_layers, min_value=1)
+    check.integer(name, "mlp_dim", mlp_dim, min_value=1)
+    check.number(name, "dropout", dropout, min_value=0.0, max_value=1.0, max_exclusive=True)
+    check.choice(name, "position", position, POSITIONS)
+    check.integer(name, "max_length", max_length, min_value=1)
 
 
 def _token_inputs(name, input_shape, max_length, input_name="inputs"):
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=1, max_rank=1)
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=1, max_rank=1)
     if input_shape[0] is not None and input_shape[0] > max_length:
         raise ValueError(f"{name}: input_shape {input_shape} is longer than max_length="
                          f"{max_length}")
@@ -82,19 +82,13 @@ def apply_encoder(x, *, num_layers, num_heads, mlp_dim, dropout, norm_first, cau
 
 def _classifier_head(x, pooling, num_classes, dropout):
     from zoo.layers.class_token import FirstStep
+    from zoo.layers.heads import apply_prediction_head
 
     if pooling == "cls":
         x = FirstStep(name="class_token_output")(x)
     else:
         x = keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)  # skips masked steps
-    if num_classes is None:
-        return x
-    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    activation = "sigmoid" if num_classes == 1 else "softmax"
-    # Glorot, not zeros: with a zero head (ViT's fine-tuning trick) no gradient reaches the
-    # encoder at the first step, and ViT from scratch on `shapes` sat at chance (loss ln 4) for
-    # 8 epochs at lr 1e-3 (4 epochs at 3e-4); with Glorot it left ln 4 by the third epoch
-    return keras.layers.Dense(num_classes, activation=activation, name="predictions")(x)
+    return apply_prediction_head(x, num_classes, dropout=dropout)
 
 
 # --- encoder classifier ------------------------------------------------------------------------
@@ -139,11 +133,11 @@ def transformer_classifier(
 
     _transformer_checks(name, d_model, num_heads, num_layers, mlp_dim, dropout, position,
                         max_length)
-    _checks.num_classes(name, num_classes)
-    _checks.integer(name, "vocab_size", vocab_size, min_value=2)
-    _checks.choice(name, "pooling", pooling, POOLINGS)
-    _checks.choice(name, "norm_first", norm_first, (False, True))
-    _checks.choice(name, "mask_zero", mask_zero, (False, True))
+    check.num_classes(name, num_classes)
+    check.integer(name, "vocab_size", vocab_size, min_value=2)
+    check.choice(name, "pooling", pooling, POOLINGS)
+    check.choice(name, "norm_first", norm_first, (False, True))
+    check.choice(name, "mask_zero", mask_zero, (False, True))
     inputs = _token_inputs(name, input_shape, max_length)
     x = apply_token_embedding(inputs, vocab_size=vocab_size, d_model=d_model,
                               max_length=max_length, position=position, dropout=dropout,
@@ -188,19 +182,20 @@ def gpt(
         >>> zoo.build("gpt", input_shape=(32,), vocab_size=50, position="sinusoidal").output_shape
         (None, 32, 50)
     """
+    from zoo.layers.heads import ZERO_START, apply_prediction_head
+
     _transformer_checks(name, d_model, num_heads, num_layers, mlp_dim, dropout, position,
                         max_length)
-    _checks.integer(name, "vocab_size", vocab_size, min_value=2)
-    _checks.choice(name, "norm_first", norm_first, (False, True))
+    check.integer(name, "vocab_size", vocab_size, min_value=2)
+    check.choice(name, "norm_first", norm_first, (False, True))
     inputs = _token_inputs(name, input_shape, max_length)
     x = apply_token_embedding(inputs, vocab_size=vocab_size, d_model=d_model,
                               max_length=max_length, position=position, dropout=dropout,
                               mask_zero=False, name="")  # (B, T, D)
     x = apply_encoder(x, num_layers=num_layers, num_heads=num_heads, mlp_dim=mlp_dim,
                       dropout=dropout, norm_first=norm_first, causal=True)
-    outputs = keras.layers.Dense(vocab_size, activation="softmax", kernel_initializer="zeros",
-                                 name="predictions")(x)  # zero: starts at loss ln(V)
-    return keras.Model(inputs, outputs, name=name)  # (B, T, V)
+    outputs = apply_prediction_head(x, vocab_size, initializer=ZERO_START)  # (B, T, V)
+    return keras.Model(inputs, outputs, name=name)
 
 
 # --- encoder-decoder ---------------------------------------------------------------------------
@@ -239,12 +234,13 @@ def transformer_seq2seq(
         >>> [tuple(t.shape) for t in model.inputs], model.output_shape
         ([(None, None), (None, None)], (None, None, 13))
     """
+    from zoo.layers.heads import ZERO_START, apply_prediction_head
     from zoo.layers.transformer_block import TransformerDecoderBlock
 
     _transformer_checks(name, d_model, num_heads, num_layers, mlp_dim, dropout, position,
                         max_length)
-    _checks.integer(name, "vocab_size", vocab_size, min_value=2)
-    _checks.choice(name, "norm_first", norm_first, (False, True))
+    check.integer(name, "vocab_size", vocab_size, min_value=2)
+    check.choice(name, "norm_first", norm_first, (False, True))
     source = _token_inputs(name, input_shape, max_length, "encoder_inputs")
     target = _token_inputs(name, target_shape, max_length, "decoder_inputs")
     embed = dict(vocab_size=vocab_size, d_model=d_model, max_length=max_length,
@@ -259,9 +255,8 @@ def transformer_seq2seq(
                                     name=f"decoder_block{i}")(x, context)
     if norm_first:
         x = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_block_final_norm")(x)
-    outputs = keras.layers.Dense(vocab_size, activation="softmax", kernel_initializer="zeros",
-                                 name="predictions")(x)
-    return keras.Model([source, target], outputs, name=name)  # (B, T, V)
+    outputs = apply_prediction_head(x, vocab_size, initializer=ZERO_START)  # (B, T, V)
+    return keras.Model([source, target], outputs, name=name)
 
 
 # --- Vision Transformer ------------------------------------------------------------------------
@@ -300,8 +295,8 @@ def vit(
     """
     from zoo.layers.class_token import ClassToken
 
-    input_shape = _checks.shape(name, "input_shape", input_shape, min_rank=3, max_rank=3)
-    _checks.integer(name, "patch_size", patch_size, min_value=1)
+    input_shape = check.shape(name, "input_shape", input_shape, min_rank=3, max_rank=3)
+    check.integer(name, "patch_size", patch_size, min_value=1)
     height, width = input_shape[:2]
     if height is None or width is None or height % patch_size or width % patch_size:
         raise ValueError(f"{name}: image height and width must be multiples of patch_size="
@@ -309,9 +304,9 @@ def vit(
     num_patches = (height // patch_size) * (width // patch_size)
     _transformer_checks(name, d_model, num_heads, num_layers, mlp_dim, dropout, position,
                         num_patches + 1)
-    _checks.num_classes(name, num_classes)
-    _checks.choice(name, "pooling", pooling, POOLINGS)
-    _checks.choice(name, "norm_first", norm_first, (False, True))
+    check.num_classes(name, num_classes)
+    check.choice(name, "pooling", pooling, POOLINGS)
+    check.choice(name, "norm_first", norm_first, (False, True))
     from zoo.layers.position import PositionEmbedding
 
     inputs = keras.Input(shape=input_shape, name="inputs")
@@ -489,8 +484,8 @@ def cached_decoder(model):
     """The `KVCacheDecoder` of a zoo `gpt` model, or None for a model without one.
 
     One decoder per model, kept on it: its compiled step (one trace on TensorFlow) then serves
-    every later `generate` call instead of being traced again for each (a 4-layer d256 model
-    paid ~2 s per call for that trace). `start()` resets its cache, so reuse is safe."""
+    every later `generate` call instead of being traced again for each (a trace costs ~2 s for
+    a 4-layer d256 model). `start()` resets its cache, so reuse is safe."""
     decoder = model.__dict__.get("_zoo_kv_decoder")
     if decoder is not None:
         return decoder

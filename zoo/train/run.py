@@ -16,6 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
+from zoo import validation as check
 from zoo.train.distribute import distributed_run
 
 
@@ -93,10 +94,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     from zoo.train.schedules import LearningRateLogger, schedule
 
     entry = registry.get(name)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"zoo train: epochs must be an int >= 1, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"zoo train: batch_size must be an int >= 1, got {batch_size!r}")
+    check.at_least("zoo train", "epochs", epochs, 1, noun="an int")
+    check.at_least("zoo train", "batch_size", batch_size, 1, noun="an int")
     data = data or entry.dataset
     if data is None:
         raise ValueError(f"zoo train: {name} has no default dataset; pass data=")
@@ -108,19 +107,15 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         )
     overrides = dict(overrides or {})
     registry.resolve_overrides(entry, overrides)  # unknown names fail before data loads
-    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, int) or not (
-            0 <= warmup_epochs < epochs):
-        raise ValueError(f"zoo train: warmup_epochs must be an int in [0, epochs={epochs}), got "
-                         f"{warmup_epochs!r}")
+    check.integer("zoo train", "warmup_epochs", warmup_epochs, min_value=0,
+                  max_value=epochs - 1)
     if warmup_epochs and str(lr_schedule).replace("-", "_") != "warmup_cosine":
         raise ValueError(f"zoo train: warmup_epochs={warmup_epochs} applies to lr_schedule "
                          f"'warmup_cosine' only, got lr_schedule={lr_schedule!r}")
     precision = resolve_precision(precision)  # a bad name fails before data loads
     if patience is not None:
         EarlyStopping(patience)  # a bad value fails before data loads
-    if tensorboard not in (True, False, "auto"):
-        raise ValueError(f"zoo train: tensorboard must be True, False or 'auto', got "
-                         f"{tensorboard!r}")
+    check.choice("zoo train", "tensorboard", tensorboard, (True, False, "auto"))
 
     keras.utils.set_random_seed(seed)
     splits = zoo.data.load(data, seed=seed, as_numpy=True) if isinstance(data, str) else data
