@@ -23,7 +23,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-MODELS = ("resnet", "resnet_small", "cnn", "inception")
+MODELS = ("resnet", "resnet_small", "cnn", "inception", "separable_cnn", "mobilenet_v1_style")
 DATASETS = ("digits", "shapes")
 TRAIN_SIZE = 1400
 
