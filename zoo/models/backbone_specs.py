@@ -53,6 +53,10 @@ SPECS = {
     "zoo_mobilenet_shapes": BackboneSpec(
         "zoo_mobilenet_shapes", None, (0.0, 1.0), None, None, False, "none", 32, 32, (32,),
         (1.0,), "zoo's MobileNetV2-style net pretrained on textured shapes (saved_models/)"),
+    "zoo_mobilenet_synthetic": BackboneSpec(
+        "zoo_mobilenet_synthetic", None, (0.0, 1.0), None, None, False, "none", 32, 32, (32,),
+        (1.0,), "zoo's MobileNetV2-style net pretrained on rendered letters and IFS fractals "
+        "(saved_models/)"),
 }
 
 

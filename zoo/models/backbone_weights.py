@@ -32,6 +32,21 @@ ZOO_PRETRAINED = {
         "weights": "zoo_mobilenet_shapes.weights.h5",
         "card": "zoo_mobilenet_shapes.md",
         "source_task": "textured_shapes (zoo.transfer.source_task): 7 shapes x 4 textures",
+        "recipe": "recipes/pretrain_shapes_backbone.py",
+    },
+    "zoo_mobilenet_synthetic": {
+        "builder": "separable_cnn",
+        "kwargs": {
+            "input_shape": (32, 32, 3), "num_classes": None,
+            "stackwise_filters": (16, 24, 48, 96), "stackwise_blocks": (1, 2, 3, 2),
+            "stackwise_strides": (1, 2, 2, 2), "stackwise_expansion": (1, 4, 4, 4),
+            "se_ratio": 0.0, "stem_filters": 16, "head_filters": 256,
+        },
+        "weights": "zoo_mobilenet_synthetic.weights.h5",
+        "card": "zoo_mobilenet_synthetic.md",
+        "source_task": "glyphs_and_fractals (zoo.transfer.source_task): 52 letters rendered "
+                       "from matplotlib's fonts + 48 IFS fractal categories",
+        "recipe": "recipes/pretrain_synthetic_backbone.py",
     },
 }
 
@@ -63,7 +78,7 @@ def verified_path(file_name: str, folder=SAVED_MODELS) -> Path:
     if not path.is_file():
         raise FileNotFoundError(
             f"zoo: shipped weights {str(path)!r} are missing; re-create them with "
-            f"`python recipes/pretrain_shapes_backbone.py`")
+            f"the recipe that made them (recipes/pretrain_*_backbone.py)")
     expected = read_manifest(folder).get(file_name)
     if expected is None:
         raise ValueError(f"zoo: {file_name!r} has no line in {Path(folder) / MANIFEST}; "

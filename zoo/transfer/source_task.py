@@ -76,3 +76,63 @@ def textured_shapes(*, n: int = 12000, image_size: int = 32, noise: float = 0.08
     }
     return split_arrays(x, y, info, validation_split=validation_split, test_split=test_split,
                         seed=seed)
+
+
+# ---- the richer corpus: rendered letters + IFS fractals -----------------------------------
+GLYPH_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # no digits
+FRACTAL_CATEGORIES = 48
+
+
+def glyphs_and_fractals(*, n: int, image_size: int = 32, noise: float = 0.05,
+                        grey_fraction: float = 0.4, seed: int = 0,
+                        fractal_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y): `n` images (N, image_size, image_size, 3) float32 in [0, 1] and labels in
+    [0, 100): 52 letters rendered from matplotlib's fonts (`zoo.data.glyphs`, no digits)
+    then 48 IFS fractal categories (`zoo.data.fractals`, fixed by `fractal_seed`).
+
+    Each image: the mask in one colour over a flat or linear-gradient background of a
+    contrasting colour, `grey_fraction` of them grey, gaussian noise. A new `seed` gives new
+    images of the same classes, so pretraining draws fresh data every round.
+
+    Example:
+        >>> x, y = glyphs_and_fractals(n=8, image_size=24)
+        >>> x.shape, int(y.max()) < 100
+        ((8, 24, 24, 3), True)
+    """
+    from zoo.data.fractals import ifs_categories, render_ifs
+    from zoo.data.glyphs import render_glyphs
+
+    if n < 1:
+        raise ValueError(f"glyphs_and_fractals: n must be >= 1, got {n}")
+    rng = np.random.default_rng(seed)
+    letters = len(GLYPH_CHARACTERS)
+    y = rng.integers(0, letters + FRACTAL_CATEGORIES, n).astype(np.int32)
+    masks = np.zeros((n, image_size, image_size), np.float32)
+    is_glyph = y < letters
+    masks[is_glyph] = render_glyphs(y[is_glyph], rng, image_size=image_size,
+                                    characters=GLYPH_CHARACTERS)
+    systems = ifs_categories(FRACTAL_CATEGORIES, seed=fractal_seed)
+    masks[~is_glyph] = render_ifs([systems[k - letters] for k in y[~is_glyph]], rng,
+                                  image_size=image_size)
+    fg, bg = contrasting_colours(rng, n, channels=3, min_distance=0.4)
+    grey = rng.random(n) < grey_fraction
+    level = rng.uniform(0, 1, n)  # grey images: two levels at least 0.3 apart
+    gap = rng.uniform(0.3, 1.0, n) * np.where(level > 0.5, -1, 1)
+    fg[grey] = level[grey, None]
+    bg[grey] = np.clip(level + gap, 0, 1)[grey, None]
+    # half the backgrounds shade linearly across the frame (illumination), up to +-0.25
+    ramp = np.linspace(-1.0, 1.0, image_size, dtype=np.float32)
+    angle = rng.uniform(0, 2 * np.pi, n)
+    slope = rng.uniform(0, 0.25, n) * (rng.random(n) < 0.5)
+    shade = (np.cos(angle)[:, None, None] * ramp[None, None, :]
+             + np.sin(angle)[:, None, None] * ramp[None, :, None]) * slope[:, None, None]
+    background = bg[:, None, None, :] + shade[..., None]
+    m = masks[..., None]
+    x = m * fg[:, None, None, :] + (1 - m) * background
+    x += rng.normal(0.0, noise, x.shape).astype(np.float32)
+    return np.clip(x, 0.0, 1.0).astype(np.float32), y
+
+
+def glyphs_and_fractals_class_names() -> list[str]:
+    return ([f"letter_{c}" for c in GLYPH_CHARACTERS]
+            + [f"fractal_{k:02d}" for k in range(FRACTAL_CATEGORIES)])
