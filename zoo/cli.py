@@ -105,7 +105,7 @@ def cmd_train(args) -> int:
         lr_schedule=args.lr_schedule, warmup_epochs=args.warmup_epochs,
         precision=args.precision, patience=args.patience,
         tensorboard="auto" if args.tensorboard else False,
-        distribute=args.distribute,
+        distribute=args.distribute, image_size=args.image_size,
     )
     print("\ntest: " + "  ".join(f"{k}={v:.4f}" for k, v in result.metrics.items()))
     logs = ", logs/ (TensorBoard)" if (result.out / "logs").exists() else ""
@@ -180,13 +180,27 @@ def cmd_finetune(args) -> int:
     result = finetune(args.backbone, args.data, out=args.out, input_shape=input_shape,
                       weights=args.weights, epochs=(args.epochs, args.finetune_epochs),
                       batch_size=args.batch_size, learning_rate=args.learning_rate,
+                      finetune_learning_rate=args.finetune_learning_rate,
                       unfreeze_top=args.unfreeze_top, unfreeze_from=args.unfreeze_from,
-                      layer_decay=args.layer_decay,
+                      layer_decay=args.layer_decay, batchnorm=args.batchnorm,
+                      alpha=args.alpha,
                       augment=() if args.no_augment else ("translate", "zoom"),
                       exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
                       verbose=2)
-    print(f"saved: {result.out}")
+    print(result.summary())
     return 0
+
+
+def _learning_rate(text):
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0 or 'auto', got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "best.json")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override one hyperparameter, e.g. --set dropout=0.3 (repeatable)")
+    p.add_argument("--image-size", type=int,
+                   help="an image folder's pictures are resized to this (default 160)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto",
                    help="XLA: 'auto' follows zoo's measured per-device policy")
@@ -288,7 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=5, help="phase 1 (frozen backbone) epochs")
     p.add_argument("--finetune-epochs", type=int, default=10, help="phase 2 epochs (0: skip)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--learning-rate", type=_learning_rate, default=1e-3,
+                   help="phase 1 (head) rate, or 'auto': a learning-rate range test picks it")
+    p.add_argument("--finetune-learning-rate", type=float,
+                   help="phase 2 peak rate (default: --learning-rate / 10)")
+    p.add_argument("--batchnorm", choices=("inference", "train"), default="inference",
+                   help="phase 2: the backbone's BatchNorm keeps its pretrained statistics "
+                        "(inference) or trains")
+    p.add_argument("--alpha", type=float,
+                   help="width multiplier of a keras.applications backbone (e.g. 0.35)")
     p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")
     p.add_argument("--unfreeze-from", help="phase 2: unfreeze from this block, e.g. block_13")
     p.add_argument("--layer-decay", type=float,

@@ -1,7 +1,10 @@
 """Where a backbone's weights come from, checked before anything loads them.
 
 ImageNet: the exact file keras.applications downloads for a network, size and width, found in
-the Keras cache (so offline users can place it); zoo never downloads unless asked.
+the Keras cache (so offline users can place it); zoo never downloads unless asked, and loads a
+cached file itself (`load_weights_file`), so Keras never re-fetches it.
+A weights file of the user's: `.weights.h5` (Keras 3) or `.h5` in the legacy Keras layout that
+keras.applications ships; weights only, checked against the network before it loads.
 zoo's own: backbones zoo pretrained itself and ships under `saved_models/`, checked by sha256.
 Each `ZOO_PRETRAINED` entry names the zoo builder and arguments of the backbone (no head), the
 weights file, and how it was made; `recipes/pretrain_shapes_backbone.py` reproduces the file.
@@ -163,16 +166,126 @@ class WeightsFileNotFound(FileNotFoundError, ValueError):
     """`weights=` names no shipped backbone and no existing file (also a bad-argument error)."""
 
 
+WEIGHTS_SUFFIXES = (".weights.h5", ".h5", ".hdf5")
+
+
 def weights_path(weights) -> Path:
-    """The file `weights=` names: a shipped zoo backbone's (sha256-checked) or a `.weights.h5`
-    path (weights only, no code); else WeightsFileNotFound or ValueError."""
+    """The file `weights=` names: a shipped zoo backbone's (sha256-checked) or a weights-only
+    HDF5 path: `.weights.h5` (Keras 3) or `.h5` / `.hdf5` (the legacy layout keras.applications
+    ships its ImageNet files in); else WeightsFileNotFound or ValueError. `load_weights_file`
+    checks what the file holds."""
     if isinstance(weights, str) and weights in ZOO_PRETRAINED:
         return verified_path(ZOO_PRETRAINED[weights]["weights"])
     path = Path(weights)
     if not path.is_file():
         raise WeightsFileNotFound(f"zoo.backbone: weights must be 'imagenet', None, a zoo "
                                   f"backbone name or a weights file; no file at {str(path)!r}")
-    if not str(path).endswith(".weights.h5"):
-        raise ValueError(f"zoo.backbone: a weights file must end in .weights.h5 (weights only, "
-                         f"no code), got {str(path)!r}")
+    if not path.name.lower().endswith(WEIGHTS_SUFFIXES):
+        raise ValueError(f"zoo.backbone: a weights file must end in .weights.h5 (Keras 3) or .h5 "
+                         f"(the legacy Keras layout keras.applications ships): weights only, no "
+                         f"code; got {str(path)!r}")
     return path
+
+
+def load_weights_file(model, path, *, owner: str, expected: str) -> None:
+    """Load the weights-only HDF5 file `path` into `model`, or raise a ValueError that names the
+    file, what is wrong with it and `expected` (what would fit, e.g. keras.applications' file).
+
+    Two layouts, told apart by content (not by name): the legacy Keras one (a `layer_names`
+    attribute; keras.applications' ImageNet files, Keras 2's `save_weights("x.h5")`), checked
+    layer by layer against the network before anything is assigned, and Keras 3's
+    `.weights.h5`. Full model files (architecture, possibly code) are refused, as are HDF5
+    files with external or soft links (they can read other files).
+    """
+    import h5py
+
+    from zoo.export.safety import check_h5
+
+    path = Path(path)
+
+    def fail(problem):
+        return ValueError(f"{owner}: the weights file {str(path)!r} {problem}; expected {expected}")
+
+    if not h5py.is_hdf5(path):
+        raise fail("is not an HDF5 file (corrupt, truncated, or another format)")
+    check_h5(path, source=str(path))  # UnsafeModelError (a ValueError) names the link
+    try:
+        with h5py.File(path, "r") as f:
+            if "model_config" in f.attrs or "model_weights" in f:
+                raise fail("is a full Keras model file (architecture and weights), not weights "
+                           "only; write weights only with model.save_weights('NAME.weights.h5')")
+            if "layer_names" in f.attrs:
+                problem = _legacy_layout_problem(f, model)
+                if problem:
+                    raise fail(f"does not match the network: {problem}")
+                from keras.src.legacy.saving import legacy_h5_format  # what Model.load_weights uses
+
+                try:
+                    legacy_h5_format.load_weights_from_hdf5_group(f, model)
+                except ValueError as err:
+                    raise fail(f"does not match the network: {_first_line(err)}") from err
+                return
+            keras3 = "vars" in f or "layers" in f
+    except ValueError:
+        raise
+    except (OSError, KeyError, TypeError, AttributeError) as err:  # a damaged file h5py opened
+        raise fail(f"cannot be read as Keras weights ({type(err).__name__}: "
+                   f"{_first_line(err)})") from err
+    if not keras3:
+        raise fail("holds no Keras weights (neither the legacy layout, with a 'layer_names' "
+                   "attribute, nor the Keras 3 .weights.h5 layout)")
+    if not path.name.lower().endswith(".weights.h5"):
+        raise fail("is in the Keras 3 weights layout but not named NAME.weights.h5, the name "
+                   "Keras reads that layout under; rename it")
+    try:
+        model.load_weights(path)
+    except (ValueError, OSError, KeyError, TypeError) as err:
+        raise fail(f"does not match the network: {_first_line(err)}") from err
+
+
+def _first_line(err, limit=400) -> str:
+    """The gist of a Keras/h5py error: its first line (and the next, when the first ends in a
+    colon, as Keras' "could not be loaded. Example error message for ...:"), no tensor dumps."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[0] if lines else type(err).__name__
+    if text.endswith(":") and len(lines) > 1:
+        text = f"{text} {lines[1]}"
+    text = text.split(", value=")[0]  # Keras appends the variable's values
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _legacy_layout_problem(f, model):
+    """Why the legacy-layout weights in h5py file `f` do not fit `model` (None when they do).
+
+    Mirrors keras' topological loading: the layers that have weights, in order, each with its
+    trainable then non-trainable weights, against the file's layers that list weight names.
+    """
+    from keras.src.legacy.saving.legacy_h5_format import load_attributes_from_hdf5_group
+
+    saved = []
+    for name in load_attributes_from_hdf5_group(f, "layer_names"):
+        if name not in f:
+            return f"its layer list names {name!r}, which it does not hold"
+        group = f[name]
+        weight_names = load_attributes_from_hdf5_group(group, "weight_names")
+        if weight_names:
+            missing = [w for w in weight_names if w not in group]
+            if missing:
+                return f"its layer {name!r} lists weights {missing} that it does not hold"
+            saved.append((name, weight_names, [tuple(group[w].shape) for w in weight_names]))
+    layers = [layer for layer in model.layers
+              if layer.trainable_weights + layer.non_trainable_weights]
+    if len(saved) != len(layers):
+        return (f"it holds weights for {len(saved)} layers, the network has {len(layers)} "
+                f"layers with weights")
+    for k, ((name, weight_names, shapes), layer) in enumerate(zip(saved, layers)):
+        variables = layer.trainable_weights + layer.non_trainable_weights
+        if len(shapes) != len(variables):
+            return (f"layer #{k} ({layer.name!r}) has {len(variables)} weights, the file's "
+                    f"layer {name!r} holds {len(shapes)}")
+        for variable, weight_name, shape in zip(variables, weight_names, shapes):
+            if tuple(variable.shape) != shape:
+                return (f"layer #{k} ({layer.name!r}) weight {variable.path!r} has shape "
+                        f"{tuple(variable.shape)}, the file's {name}/{weight_name} has "
+                        f"{shape}")
+    return None

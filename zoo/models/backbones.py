@@ -23,7 +23,8 @@ from zoo import registry
 from zoo._lazy import keras
 from zoo.models.backbone_specs import get_spec
 from zoo.models.backbone_weights import (
-    ZOO_PRETRAINED, find_imagenet_weights, verified_path, weights_path,
+    ZOO_PRETRAINED, find_imagenet_weights, imagenet_file, load_weights_file, verified_path,
+    weights_path,
 )
 from zoo.models.feature_maps import feature_layers, graph_outputs
 from zoo.registry import Choice, Float, Preset, register
@@ -48,8 +49,10 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
 
     weights: "default" (ImageNet for keras.applications networks, the shipped weights for
       zoo's own), "imagenet" (from the Keras cache; offline it fails at once naming the file,
-      URL and folder), None (random), a path to a `.weights.h5` file, or the name of a
-      zoo-pretrained backbone under saved_models/ (sha256-checked).
+      URL and folder), None (random), a path to a weights-only file (`.weights.h5`, or an
+      `.h5` in the legacy Keras layout keras.applications ships its ImageNet files in), or the
+      name of a zoo-pretrained backbone under saved_models/ (sha256-checked). A file that is
+      not HDF5 weights, or does not fit the network, fails naming it and what would fit.
     input_range: the range of the pixels you will feed; preprocessing to the network's own
       range (and mean/std, channel order) happens inside the model.
     features: stage levels, e.g. [3, 4, 5]: the model returns {"P3": ..., "P4": ..., "P5": ...},
@@ -132,30 +135,54 @@ def _keras_application(spec, name, input_shape, weights, x, alpha, minimalistic,
     if weights == "default":
         weights = "imagenet"
     if weights == "imagenet":
-        find_imagenet_weights(name, size=input_shape[0], alpha=alpha, minimalistic=minimalistic,
-                              allow_download=allow_download)
-        app_weights = "imagenet"  # cached (or download allowed): keras.applications loads it
+        # the cached file, loaded by zoo (keras.applications would re-download a cached file
+        # whose hash differs from its own); None: not cached, download allowed, keras fetches it
+        load_after = find_imagenet_weights(name, size=input_shape[0], alpha=alpha,
+                                           minimalistic=minimalistic,
+                                           allow_download=allow_download)
+        if load_after is None:
+            app_weights = "imagenet"
     elif weights is not None:
-        load_after = weights
+        load_after = weights_path(weights)  # before building: a bad path fails at once
     build = getattr(real_keras.applications, spec.application)
     net = build(include_top=False, weights=app_weights, input_tensor=x,
                 input_shape=input_shape, **_application_kwargs(name, alpha, minimalistic))
     if load_after is not None:
-        net.load_weights(weights_path(load_after))
+        load_weights_file(net, load_after, owner=f"zoo.backbone({name!r})",
+                          expected=_expected_application_weights(
+                              spec, name, input_shape, alpha, minimalistic))
     return net.output
+
+
+def _expected_application_weights(spec, name, input_shape, alpha, minimalistic):
+    """What fits keras.applications' `name` with these arguments: its no-top weights, in the
+    layout of the ImageNet file keras.applications would load for them."""
+    arguments = []
+    if name.startswith("mobilenet_"):
+        arguments.append(f"alpha={alpha}")
+    if name.startswith("mobilenet_v3"):
+        arguments.append(f"minimalistic={minimalistic}")
+    file, _ = imagenet_file(name, size=input_shape[0], alpha=alpha, minimalistic=minimalistic)
+    return (f"the no-top weights of keras.applications.{spec.application}"
+            f"({', '.join(arguments)}), as in keras.applications' own file {file!r}")
 
 
 def _zoo_network(name, input_shape, weights, x):
     entry = ZOO_PRETRAINED[name]
     core = registry.build(entry["builder"], **{**entry["kwargs"], "input_shape": input_shape},
                           name=name)
-    if weights in ("default", name):
-        core.load_weights(verified_path(entry["weights"]))
-    elif weights == "imagenet":
+    if weights == "imagenet":
         raise ValueError(f"zoo.backbone({name!r}): zoo's own backbones have no ImageNet "
                          "weights; use weights='default' (the shipped ones) or None")
+    path = None
+    if weights in ("default", name):
+        path = verified_path(entry["weights"])
     elif weights is not None:
-        core.load_weights(weights_path(weights))
+        path = weights_path(weights)
+    if path is not None:
+        load_weights_file(core, path, owner=f"zoo.backbone({name!r})",
+                          expected=f"the weights of zoo's {name} network, as in "
+                                   f"saved_models/{entry['weights']}")
     return _rewire(core, x)
 
 
@@ -177,7 +204,8 @@ def _check_arguments(name, input_shape, weights, trainable, input_range, alpha, 
     if weights is not None and (not isinstance(weights, (str, os.PathLike))
                                 or not os.fspath(weights)):
         raise ValueError(f"{owner}: weights must be 'default', 'imagenet', None, a zoo backbone "
-                         f"name or a .weights.h5 path, got {weights!r}")
+                         f"name or a weights file path (.weights.h5, or a keras.applications "
+                         f"style .h5), got {weights!r}")
     ok = (isinstance(input_range, (tuple, list)) and len(input_range) == 2
           and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                   for v in input_range) and input_range[0] < input_range[1])
@@ -191,11 +219,12 @@ def _check_arguments(name, input_shape, weights, trainable, input_range, alpha, 
 
 
 def classifier(base, *, num_classes: int, dropout: float = 0.2, augmentation=None,
-               name=None):
+               frozen_batchnorm: bool = True, name=None):
     """inputs -> [augmentation] -> base(training=False) -> [avg pool] -> dropout -> predictions.
 
     The backbone is called with `training=False`, so its BatchNorm layers stay in inference
-    mode even after they are unfrozen (the Keras transfer-learning rule).
+    mode even after they are unfrozen (the Keras transfer-learning rule);
+    `frozen_batchnorm=False` calls it plainly, so unfrozen BatchNorm layers train.
     """
     from zoo.layers.heads import ZERO_START, apply_prediction_head
 
@@ -203,7 +232,7 @@ def classifier(base, *, num_classes: int, dropout: float = 0.2, augmentation=Non
     x = inputs
     if augmentation:
         x = augmentation(x)
-    x = base(x, training=False)
+    x = base(x, training=False) if frozen_batchnorm else base(x)
     if len(x.shape) == 4:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = apply_prediction_head(x, num_classes, dropout=dropout, initializer=ZERO_START)

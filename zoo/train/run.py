@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -56,7 +57,7 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         seed: int = 0, overwrite: bool = False, resume: bool = True, jit_compile="auto",
         verbose="auto", lr_schedule: str = "constant", warmup_epochs: int = 0,
         tensorboard: bool | str = "auto", distribute=None, precision="auto",
-        patience: int | None = None) -> RunResult:
+        patience: int | None = None, image_size=None) -> RunResult:
     """Train registered model `name` on `data` (a dataset name; default: the entry's own) and save.
 
     An `out` folder that already holds a model is refused unless `overwrite=True`, so a finished
@@ -75,6 +76,9 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
 
     `precision` ("auto", "float32", "mixed_bfloat16", "mixed_float16") is the dtype policy the
     model is built in; "auto" follows zoo's measured table (`zoo.train.policy.PRECISION`).
+
+    `image_size` (an int or (height, width)): the size an image folder's pictures are
+    resized to (default: `zoo.data.image_folder`'s, 160x160); only for a folder.
 
     `distribute` ("auto", "data_parallel", "mirrored", "multi_process"; see
     `zoo.train.distribute`) trains data-parallel, `batch_size` being the global batch.
@@ -118,7 +122,14 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
     check.choice("zoo train", "tensorboard", tensorboard, (True, False, "auto"))
 
     keras.utils.set_random_seed(seed)
-    splits = zoo.data.load(data, seed=seed, as_numpy=True) if isinstance(data, str) else data
+    load_kwargs = {"seed": seed, "as_numpy": True}
+    if image_size is not None:
+        if not (isinstance(data, (str, os.PathLike)) and os.path.isdir(data)):
+            raise ValueError(f"zoo train: image_size applies to an image folder only; "
+                             f"data={data!r} is not a folder")
+        load_kwargs["image_size"] = image_size
+    splits = (zoo.data.load(data, **load_kwargs) if isinstance(data, (str, os.PathLike))
+              else data)
     config = fit_to_data(entry, splits.info, overrides)
     resume_dir = out / ".resume"
     if overwrite or not resume:

@@ -34,6 +34,20 @@ class FinetuneResult:
     history: dict          # {"phase1": {...}, "phase2": {...}}
     confusion: np.ndarray
     exports: dict
+    winner: str = "phase2"       # the phase whose weights the model ends with
+    seconds: float = 0.0         # wall time of the whole run
+    learning_rate: float = 0.0   # phase 1's rate (the range test's pick under "auto")
+
+    def summary(self) -> str:
+        """One line: test accuracy, the phase that won, wall time, where the files are."""
+        test = self.metrics["test"].get("accuracy", float("nan"))
+        where = (f"; model {self.out / 'model.keras'}, card {self.out / 'README.md'}"
+                 if self.out is not None else "")
+        return (f"zoo finetune: test accuracy {test:.4f}; {self.winner} won "
+                f"(val accuracy {self._val(self.winner):.4f}); {self.seconds:.0f} s{where}")
+
+    def _val(self, phase):
+        return self.metrics.get(phase, {}).get("val_accuracy", float("nan"))
 
     def report(self) -> str:
         lines = []
@@ -117,8 +131,8 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
              weights="default", epochs=(5, 10), batch_size=32, learning_rate=1e-3,
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
-             class_weight="auto", dropout=0.2, alpha=None, minimalistic=False, exports=(), seed=0,
-             overwrite=False, verbose=2):
+             class_weight="auto", dropout=0.2, alpha=None, minimalistic=False,
+             batchnorm="inference", exports=(), seed=0, overwrite=False, verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
 
@@ -128,11 +142,29 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
     at the full rate and each backbone stage below at decay times the one above
     (`zoo.layerwise_lr`; saved with model.keras). exports: any of "savedmodel",
     "tflite-float32", "tflite-float16", "tflite-int8" (int8 calibrated on training images).
+    learning_rate="auto": phase 1's rate from a learning-rate range test on the training
+    images (`zoo.train.lr_find`). batchnorm: "inference" (the backbone's BatchNorm keeps its
+    pretrained statistics in phase 2) or "train" (phase 2 updates them and their scale and
+    offset). The model ends with the weights of the phase with the better validation
+    accuracy (phase 2 only if it did at least as well).
     """
+    import time
+
     import keras
 
     from zoo.train import compile_model
 
+    started = time.time()
+    if batchnorm not in ("inference", "train"):
+        raise ValueError(f"zoo.finetune: batchnorm must be 'inference' or 'train', "
+                         f"got {batchnorm!r}")
+    auto_lr = isinstance(learning_rate, str)
+    if auto_lr and learning_rate != "auto":
+        raise ValueError(f"zoo.finetune: learning_rate must be a number > 0 or 'auto', "
+                         f"got {learning_rate!r}")
+    if not auto_lr and not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ValueError(f"zoo.finetune: learning_rate must be a number > 0 or 'auto', "
+                         f"got {learning_rate!r}")
     keras.utils.set_random_seed(seed)
     spec = get_spec(backbone)
     if layer_decay is not None:
@@ -166,10 +198,20 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
                          input_range=input_range, alpha=alpha, minimalistic=minimalistic)
     model = classifier(base, num_classes=num_classes, dropout=dropout,
                        augmentation=augmentation_layers(augment, seed),
+                       frozen_batchnorm=batchnorm == "inference",
                        name=f"{backbone}_finetuned")
     weights_by_class = class_weights(y, num_classes, class_weight)
 
     # phase 1: frozen backbone, new head
+    freeze(model, verbose=False, recompile=False)
+    if auto_lr:
+        from zoo.train.lr_find import range_test
+
+        found = range_test(model, x, y, batch_size=batch_size, class_weight=weights_by_class,
+                           seed=seed)
+        learning_rate = found.suggestion
+        if verbose:
+            print(found.summary())
     compile_model(model, learning_rate=learning_rate)
     freeze(model, verbose=bool(verbose))
     phase1 = model.fit(x, y, batch_size=batch_size, epochs=epochs[0], validation_data=(xv, yv),
@@ -184,7 +226,8 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
         schedule = keras.optimizers.schedules.CosineDecay(
             0.0, steps_per_epoch * epochs[1], warmup_target=peak,
             warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
-        unfreeze(model, top=unfreeze_top, from_block=unfreeze_from,
+        after_phase1 = [keras.ops.convert_to_numpy(w) for w in model.weights]
+        unfreeze(model, top=unfreeze_top, from_block=unfreeze_from, batchnorm=batchnorm,
                  learning_rate=schedule, verbose=bool(verbose))
         if layer_decay is not None:
             layerwise_lr(model, decay=layer_decay, verbose=bool(verbose))
@@ -195,6 +238,14 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
                            callbacks=[stop], verbose=verbose)
         history["phase2"] = _floats(phase2.history)
         metrics["phase2"] = _evaluate(model, xv, yv, "val_")
+        if metrics["phase2"]["val_accuracy"] < metrics["phase1"]["val_accuracy"]:
+            winner = "phase1"  # fine-tuning the backbone made it worse: keep the head-only fit
+            for variable, value in zip(model.weights, after_phase1):
+                variable.assign(value)
+        else:
+            winner = "phase2"
+    else:
+        winner = "phase1"
     metrics["test"] = _evaluate(model, xt, yt, "")
     predicted = np.argmax(model.predict(xt, verbose=0), axis=-1)
     confusion = np.zeros((num_classes, num_classes), np.int64)
@@ -206,17 +257,20 @@ def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_
                            "minimalistic": minimalistic, "weights": str(weights)},
               "num_classes": num_classes, "dropout": dropout, "augment": list(augment or ()),
               "training": {"epochs": list(epochs), "batch_size": batch_size,
-                           "learning_rate": learning_rate,
+                           "learning_rate": learning_rate, "learning_rate_auto": auto_lr,
                            "finetune_learning_rate": finetune_learning_rate or learning_rate / 10,
+                           "batchnorm": batchnorm, "winner": winner,
                            "unfreeze_top": unfreeze_top, "unfreeze_from": unfreeze_from,
                            "layer_decay": layer_decay, "warmup_epochs": warmup_epochs,
                            "patience": patience,
                            "class_weight": weights_by_class, "seed": seed}}
-    result = FinetuneResult(model, out, metrics, history, confusion, {})
+    result = FinetuneResult(model, out, metrics, history, confusion, {}, winner=winner,
+                            learning_rate=float(learning_rate))
     if out is not None:
         _write_run(result, config, spec, info, x)
         for kind in exports:
             result.exports[kind] = _export(model, out, kind, x)
+    result.seconds = time.time() - started
     if verbose:
         print(result.report())
     return result

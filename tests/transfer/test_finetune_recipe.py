@@ -1,0 +1,112 @@
+"""The fine-tuning recipe's moving parts, each checked on a few digits: the phase that wins is
+the one the model keeps, BatchNorm trains or keeps its statistics as asked, `learning_rate=
+"auto"` runs the range test, and the command line ends with its one summary line."""
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.cli import main
+from zoo.data import Splits
+
+BACKBONE = "zoo_mobilenet_shapes"
+
+
+@pytest.fixture(scope="module")
+def few_digits():
+    data = zoo.data.digits(image_size=32, channels=3, as_numpy=True, seed=0)
+    (x, y), (xv, yv), (xt, yt) = data.train, data.validation, data.test
+    pick = lambda labels, k: np.concatenate(  # noqa: E731
+        [np.flatnonzero(labels == c)[:k] for c in range(10)])
+    i, iv, it = pick(y, 8), pick(yv, 4), pick(yt, 4)
+    return Splits(train=(x[i], y[i]), validation=(xv[iv], yv[iv]), test=(xt[it], yt[it]),
+                  info=data.info)
+
+
+def _moving_means(model):
+    import keras
+
+    return [keras.ops.convert_to_numpy(layer.moving_mean).copy()
+            for layer in zoo.transfer.leaf_layers(model)
+            if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+def test_a_diverging_phase_2_loses_and_the_model_keeps_phase_1(few_digits):
+    """Phase 2 at rate 50 wrecks the backbone; the model must end with phase 1's weights."""
+    result = zoo.finetune(BACKBONE, few_digits, epochs=(2, 2), batch_size=16,
+                          learning_rate=3e-3, finetune_learning_rate=50.0, augment=None,
+                          patience=100, verbose=0)
+    assert result.winner == "phase1"
+    assert result.metrics["phase2"]["val_accuracy"] < result.metrics["phase1"]["val_accuracy"]
+    kept = result.model.evaluate(*few_digits.validation, verbose=0, return_dict=True)
+    assert kept["accuracy"] == pytest.approx(result.metrics["phase1"]["val_accuracy"])
+    assert "phase1 won" in result.summary()
+
+
+@pytest.mark.parametrize("batchnorm", ["inference", "train"])
+def test_batchnorm_statistics_train_only_when_asked(few_digits, batchnorm):
+    import keras
+
+    pretrained = _moving_means(zoo.backbone(BACKBONE))
+    result = zoo.finetune(BACKBONE, few_digits, epochs=(1, 1), batch_size=16,
+                          learning_rate=1e-3, augment=None, batchnorm=batchnorm, verbose=0)
+    assert result.winner in ("phase1", "phase2")
+    if result.winner == "phase1":  # phase 2's statistics were rolled back with its weights
+        pytest.fail("phase 2 at its default rate should not lose on digits here")
+    after = _moving_means(result.model)
+    changed = [not np.allclose(a, b) for a, b in zip(pretrained, after)]
+    if batchnorm == "inference":
+        assert not any(changed)
+    else:
+        assert all(changed)
+    assert keras.ops.convert_to_numpy(result.model.get_layer("predictions").kernel).any()
+
+
+def test_auto_learning_rate_comes_from_the_range_test(few_digits, capsys):
+    result = zoo.finetune(BACKBONE, few_digits, epochs=(1, 0), batch_size=16,
+                          learning_rate="auto", augment=None, verbose=1)
+    printed = capsys.readouterr().out
+    assert "learning-rate range test" in printed
+    suggested = float(printed.split("suggested ")[1].split()[0])
+    assert result.learning_rate == pytest.approx(suggested, rel=0.05)
+    assert 1e-4 <= result.learning_rate <= 0.1
+
+
+@pytest.mark.parametrize("bad", [0, -1e-3, "fast"])
+def test_bad_learning_rate_is_named(few_digits, bad):
+    with pytest.raises(ValueError, match="learning_rate"):
+        zoo.finetune(BACKBONE, few_digits, learning_rate=bad, verbose=0)
+    with pytest.raises(ValueError, match="batchnorm"):
+        zoo.finetune(BACKBONE, few_digits, batchnorm="frozen", verbose=0)
+
+
+def test_cli_ends_with_one_summary_line_and_keeps_an_existing_run(tmp_path, capsys):
+    import keras
+
+    data = zoo.data.digits(image_size=24, channels=1, as_numpy=True, seed=0,
+                           validation_split=0.0, test_split=0.0)
+    x, y = data.train
+    for c in range(3):  # a user's folder: three classes, 12 PNGs each
+        folder = tmp_path / "images" / f"digit_{c}"
+        folder.mkdir(parents=True)
+        for i in np.flatnonzero(y == c)[:12]:
+            keras.utils.save_img(folder / f"{i}.png", x[i] * 255.0, scale=False)
+    out = tmp_path / "run"
+    argv = ["finetune", "--data", str(tmp_path / "images"), "--out", str(out),
+            "--epochs", "1", "--finetune-epochs", "1"]
+    assert main(argv) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("zoo finetune: test accuracy ")
+    assert " won " in last and str(out / "model.keras") in last and str(out / "README.md") in last
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert f"{metadata['metrics']['test']['accuracy']:.4f}" in last
+    before = (out / "model.keras").read_bytes()
+    assert main(argv) == 2  # no --overwrite: refused, the run folder untouched
+    assert "already holds a model" in capsys.readouterr().err
+    assert (out / "model.keras").read_bytes() == before
+    with pytest.raises(SystemExit) as exit_info:  # argparse: a bad rate is named, exit 2
+        main(argv + ["--learning-rate", "-1", "--overwrite"])
+    assert exit_info.value.code == 2
+    assert "must be a number > 0 or 'auto'" in capsys.readouterr().err
