@@ -225,8 +225,8 @@ def summarise(records):
     return rows
 
 
-def markdown(rows, command, meta):
-    lines = [f"`{command}`", "", meta, "",
+def markdown(rows, commands, meta):
+    lines = ["Made by:", "", *[f"    {c}" for c in commands], "", meta, "",
              "| target | per class | arm | accuracy (mean +- std) | min - max | seeds | "
              "wall s |", "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -260,8 +260,18 @@ def main(argv=None):
     parser.add_argument("--tag", default="", help="label of the finetune arm in the table")
     parser.add_argument("--work", default="/tmp/zoo-transfer-benchmark")
     parser.add_argument("--out", help="write the table here (.md) and the records (.json)")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite --out's table from its records")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep --out's records of other arms/targets/sizes/seeds (a "
+                             "partial rerun updates the table instead of replacing it)")
     args = parser.parse_args(argv)
 
+    command = "python -m benchmarks.transfer " + " ".join(
+        f'"{a}"' if " " in a else a for a in (sys.argv[1:] if argv is None else argv))
+    if args.render:  # the table again from --out's records
+        records = json.loads(Path(args.out).with_suffix(".json").read_text())
+        return _finish(records, args)
     extra = args.finetune_args.split()
     budget = finetune_budget(extra)
     records = []
@@ -288,19 +298,30 @@ def main(argv=None):
                     accuracy, seconds = run()
                     record = {"target": target, "per_class": per_class, "seed": seed,
                               "arm": arm, "accuracy": accuracy, "seconds": seconds,
-                              "eval": args.eval}
+                              "eval": args.eval, "command": command}
                     records.append(record)
                     print(f"{target:7s} {per_class:4d}/class seed {seed}  {arm:40s} "
                           f"{args.eval} acc {accuracy:.3f}  {seconds:6.1f} s", flush=True)
-    rows = summarise(records)
-    command = "python -m benchmarks.transfer " + " ".join(sys.argv[1:] if argv is None
-                                                          else argv)
+    if args.merge and args.out and Path(args.out).with_suffix(".json").is_file():
+        key = lambda r: (r["target"], r["per_class"], r["seed"], r["arm"])  # noqa: E731
+        fresh = {key(r) for r in records}
+        previous = json.loads(Path(args.out).with_suffix(".json").read_text())
+        records = [r for r in previous if key(r) not in fresh] + records
+        order = {arm: i for i, arm in enumerate(dict.fromkeys(r["arm"] for r in records))}
+        records.sort(key=lambda r: (TARGETS.index(r["target"]), r["per_class"],
+                                    order[r["arm"]], r["seed"]))
+    return _finish(records, args)
+
+
+def _finish(records, args):
     import keras
     import tensorflow as tf
 
+    rows = summarise(records)
+    commands = list(dict.fromkeys(r.get("command", "?") for r in records))
     meta = (f"Scored on the `{args.eval}` folder; {os.cpu_count()} CPU cores; keras "
             f"{keras.__version__}, tensorflow {tf.__version__}; {time.strftime('%Y-%m-%d')}.")
-    table = markdown(rows, command, meta)
+    table = markdown(rows, commands, meta)
     print(table)
     if args.out:
         out = Path(args.out)

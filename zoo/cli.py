@@ -299,7 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "dataset name (shapes, digits)")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--weights", default="default",
-                   help="default, imagenet, none, a .weights.h5 file or a zoo backbone name")
+                   help="default, imagenet (from the Keras cache), none, a weights file "
+                        "(.weights.h5, or a keras.applications-layout .h5) or a zoo backbone "
+                        "name")
     p.add_argument("--image-size", type=int, help="input size (default: the backbone's)")
     p.add_argument("--epochs", type=int, default=5, help="phase 1 (frozen backbone) epochs")
     p.add_argument("--finetune-epochs", type=int, default=10, help="phase 2 epochs (0: skip)")
