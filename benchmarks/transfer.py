@@ -313,6 +313,31 @@ def main(argv=None):
     return _finish(records, args)
 
 
+def verdict(rows):
+    """The README's table: per target and size, finetune against the best scratch arm."""
+    by = {}
+    for r in rows:
+        by.setdefault((r["target"], r["per_class"]), {})[r["arm"]] = r
+    lines = ["| target | per class | `zoo finetune` (defaults) | best scratch (`zoo train`) | "
+             "margin | linear probe (synthetic) | finetune / scratch wall s |",
+             "|---|---|---|---|---|---|---|"]
+    for (target, per_class), arms in by.items():
+        ft = arms.get("finetune")
+        scratch = [r for a, r in arms.items() if a.startswith("scratch")]
+        if ft is None or not scratch:
+            continue
+        best = max(scratch, key=lambda r: r["mean"])
+        probe = arms.get("probe zoo_mobilenet_synthetic")
+        name = best["arm"].split()[1]
+        lines.append(
+            f"| {target} | {per_class} | {ft['mean']:.3f} +- {ft['std']:.3f} | "
+            f"{best['mean']:.3f} +- {best['std']:.3f} ({name}) | "
+            f"{ft['mean'] - best['mean']:+.3f} | "
+            + (f"{probe['mean']:.3f} +- {probe['std']:.3f}" if probe else "-")
+            + f" | {ft['seconds']:.0f} / {best['seconds']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def _finish(records, args):
     import keras
     import tensorflow as tf
@@ -321,7 +346,7 @@ def _finish(records, args):
     commands = list(dict.fromkeys(r.get("command", "?") for r in records))
     meta = (f"Scored on the `{args.eval}` folder; {os.cpu_count()} CPU cores; keras "
             f"{keras.__version__}, tensorflow {tf.__version__}; {time.strftime('%Y-%m-%d')}.")
-    table = markdown(rows, commands, meta)
+    table = markdown(rows, commands, meta) + "\n" + verdict(rows)
     print(table)
     if args.out:
         out = Path(args.out)

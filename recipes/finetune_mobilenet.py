@@ -1,12 +1,13 @@
 """Fine-tune a MobileNet-style backbone on a folder of images (a sub-folder per class) and get a
-model you can ship: phase 1 trains a new head on the frozen backbone, phase 2 unfreezes the top
-(BatchNorm kept frozen) at a lower, warmed-up cosine learning rate; then a report, a confusion
+model you can ship: phase 1 trains a new head on the frozen backbone at the rate a learning-rate
+range test picks, phase 2 unfreezes the backbone (BatchNorm training) at a tenth of it, warmed up
+then cosine-decayed, and the better phase is kept; then a report, a confusion
 matrix, `model.keras` + config/metadata/model card, and SavedModel/TFLite exports.
 
     python recipes/finetune_mobilenet.py --data photos/ --out runs/ft       # your images
     python recipes/finetune_mobilenet.py --demo --out runs/ft-demo         # offline demo folder
 
-The default backbone, zoo_mobilenet_shapes, was pretrained by zoo itself (saved_models/), so this
+The default backbone, zoo_mobilenet_synthetic, was pretrained by zoo itself (saved_models/), so this
 works with no network. With ImageNet weights in the Keras cache, use --backbone mobilenet_v2.
 """
 
@@ -36,7 +37,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="image folder, or a dataset name (shapes, digits)")
     parser.add_argument("--demo", action="store_true", help="build a demo folder from shapes")
-    parser.add_argument("--backbone", default="zoo_mobilenet_shapes")
+    parser.add_argument("--backbone", default="zoo_mobilenet_synthetic")
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=5, help="phase 1 epochs")
     parser.add_argument("--finetune-epochs", type=int, default=10, help="phase 2 epochs")
@@ -56,11 +57,11 @@ def main():
     result = zoo.finetune(
         args.backbone, data, out=args.out, overwrite=True,
         input_shape=(args.image_size, args.image_size, 3),
-        epochs=(args.epochs, args.finetune_epochs), learning_rate=3e-3,
+        epochs=(args.epochs, args.finetune_epochs),  # rate: the range test's ("auto")
         unfreeze_top=args.unfreeze_top, seed=args.seed,
         exports=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8"))
 
-    print(f"test accuracy {result.metrics['test']['accuracy']:.4f}")
+    print(result.summary())
     model = zoo.load(args.out)  # what you ship reloads in safe mode
     print(f"reloaded {model.name}: {model.count_params():,} parameters")
 

@@ -138,7 +138,7 @@ def layerwise_lr(model, learning_rate=None, **kwargs):
     return _layerwise_lr(model, learning_rate, **kwargs)
 
 
-def finetune(backbone="zoo_mobilenet_shapes", data="shapes", **kwargs):
+def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", **kwargs):
     """Two-phase fine-tuning from data to a saved run folder (see zoo.transfer.finetune)."""
     from zoo.transfer.finetune import finetune as _finetune
 

@@ -293,8 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("finetune", help="fine-tune a pretrained backbone on an image folder or "
                                         "dataset; save the run (model, card, exports)")
-    p.add_argument("--backbone", default="zoo_mobilenet_shapes",
-                   help="zoo_mobilenet_shapes (offline), mobilenet_v2, mobilenet_v3_small, ...")
+    p.add_argument("--backbone", default="zoo_mobilenet_synthetic",
+                   help="zoo_mobilenet_synthetic (offline, the default), zoo_mobilenet_shapes, "
+                        "mobilenet_v2, mobilenet_v3_small, ... (see zoo.transfer.SPECS)")
     p.add_argument("--data", required=True, help="image folder (a sub-folder per class) or a "
                                                  "dataset name (shapes, digits)")
     p.add_argument("--out", required=True, help="run folder")
@@ -305,14 +306,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=int, help="input size (default: the backbone's)")
     p.add_argument("--epochs", type=int, default=5, help="phase 1 (frozen backbone) epochs")
     p.add_argument("--finetune-epochs", type=int, default=10, help="phase 2 epochs (0: skip)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=_learning_rate, default=1e-3,
-                   help="phase 1 (head) rate, or 'auto': a learning-rate range test picks it")
+    p.add_argument("--batch-size", type=int, default=16,
+                   help="default 16: more steps on small folders (benchmarks/results/"
+                        "transfer_defaults.md)")
+    p.add_argument("--learning-rate", type=_learning_rate, default="auto",
+                   help="phase 1 (head) rate, or 'auto' (default): a learning-rate range test "
+                        "on your images picks it (benchmarks/results/transfer_defaults.md)")
     p.add_argument("--finetune-learning-rate", type=float,
                    help="phase 2 peak rate (default: --learning-rate / 10)")
-    p.add_argument("--batchnorm", choices=("inference", "train"), default="inference",
-                   help="phase 2: the backbone's BatchNorm keeps its pretrained statistics "
-                        "(inference) or trains")
+    p.add_argument("--batchnorm", choices=("inference", "train"), default="train",
+                   help="phase 2: the backbone's BatchNorm trains (default) or keeps its "
+                        "pretrained statistics (inference)")
     p.add_argument("--alpha", type=float,
                    help="width multiplier of a keras.applications backbone (e.g. 0.35)")
     p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")

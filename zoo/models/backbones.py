@@ -266,6 +266,11 @@ BACKBONE_SEARCH_SPACE = {
             description="zoo's own MobileNetV2-style backbone, pretrained offline on 28 "
             "textured-shape classes (saved_models/zoo_mobilenet_shapes.md), new head.",
             backbone="zoo_mobilenet_shapes", weights="default", alpha=None),
+        "zoo_mobilenet_synthetic": Preset(
+            description="zoo's own MobileNetV2-style backbone, pretrained offline on 52 "
+            "rendered letters + 48 IFS fractal classes (saved_models/zoo_mobilenet_synthetic.md), "
+            "new head; zoo finetune's default.",
+            backbone="zoo_mobilenet_synthetic", weights="default", alpha=None),
     },
 )
 def backbone_classifier(

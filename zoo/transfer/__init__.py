@@ -4,11 +4,11 @@ source task zoo pretrains its own backbones on.
     zoo.backbone("mobilenet_v2", input_shape=(96, 96, 3), weights="imagenet", features=[3, 4, 5])
     zoo.freeze(model, until="block_13"); zoo.unfreeze(model, top=20, learning_rate=1e-4)
     zoo.layerwise_lr(model, 1e-4, decay=0.8)  # each stage down trains 0.8x slower
-    zoo.finetune("zoo_mobilenet_shapes", "photos/", out="runs/ft", exports=["tflite-int8"])
+    zoo.finetune("zoo_mobilenet_synthetic", "photos/", out="runs/ft", exports=["tflite-int8"])
 
 Modules: model_parts.py (a transfer model's backbone and head layers, recompiling),
 layerwise.py (layer-wise learning-rate decay), freeze.py (freeze/unfreeze, above layerwise),
-finetune.py (the two-phase recipe), source_task.py (textured shapes).
+finetune.py (the two-phase recipe), source_task.py (textured shapes; letters + fractals).
 Building backbones is `zoo.models`' (re-exported here): backbones.py (`backbone`, `classifier`),
 backbone_specs.py (input range, mean/std, sizes), backbone_weights.py (ImageNet weight files,
 zoo's shipped weights, sha256-checked), feature_maps.py (strides and stage levels).

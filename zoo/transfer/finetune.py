@@ -1,12 +1,16 @@
 """`zoo.finetune(...)`: the two-phase transfer-learning recipe, from data to a shippable run.
 
-Phase 1: backbone frozen (and called with training=False), new head trained.
-Phase 2: the top of the backbone unfrozen (BatchNorm kept frozen, in inference mode), learning
-rate lowered with linear warm-up then cosine decay (optionally layer-wise: lower stages slower,
-`layer_decay`), early stopping on validation loss with the best weights restored. Augmentation
-layers are on by default; class weights balance uneven folders. The run folder holds
-model.keras, config.json, metadata.json, README.md (model card), history.json,
-confusion_matrix.png and any exports.
+Phase 1: backbone frozen (its BatchNorm in inference mode), new head trained at the rate a
+learning-rate range test picks (`learning_rate="auto"`). Phase 2: the backbone unfrozen (all of
+it, or its top), BatchNorm training too (`batchnorm="train"`; "inference" keeps the pretrained
+statistics), a tenth of phase 1's rate with linear warm-up then cosine decay (optionally
+layer-wise: lower stages slower, `layer_decay`), early stopping on validation loss with the best
+weights restored; if phase 2 ends below phase 1 on validation accuracy, phase 1's weights are
+kept. Augmentation (translate, zoom) is on; class weights balance uneven folders. Each default
+that decides the result (rate, batch 16, BatchNorm, augmentation, 5 + 10 epochs) was chosen on
+the dev folders of `python -m benchmarks.transfer` (benchmarks/results/transfer_defaults.md)
+and scored on its test folders (transfer.md). The run folder holds model.keras, config.json,
+metadata.json, README.md (model card), history.json, confusion_matrix.png and any exports.
 """
 
 from __future__ import annotations
@@ -127,12 +131,12 @@ def _load_data(data, input_shape, seed):
     return data
 
 
-def finetune(backbone="zoo_mobilenet_shapes", data="shapes", *, out=None, input_shape=None,
-             weights="default", epochs=(5, 10), batch_size=32, learning_rate=1e-3,
+def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, input_shape=None,
+             weights="default", epochs=(5, 10), batch_size=16, learning_rate="auto",
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
              class_weight="auto", dropout=0.2, alpha=None, minimalistic=False,
-             batchnorm="inference", exports=(), seed=0, overwrite=False, verbose=2):
+             batchnorm="train", exports=(), seed=0, overwrite=False, verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
 

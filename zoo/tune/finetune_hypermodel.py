@@ -22,7 +22,7 @@ FINETUNE_SPACE = {
 }
 
 
-def finetune_hypermodel(backbone: str = "zoo_mobilenet_shapes", *, num_classes: int,
+def finetune_hypermodel(backbone: str = "zoo_mobilenet_synthetic", *, num_classes: int,
                         input_shape=None, input_range=(0.0, 1.0), phase1_epochs: int = 2,
                         warmup_epochs: int = 1, **fixed):
     """A `keras_tuner.HyperModel` whose trials fine-tune `backbone` in two phases.
