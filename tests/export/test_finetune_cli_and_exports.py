@@ -47,7 +47,7 @@ def test_finetune_run_folder_is_complete_and_accurate(run):
     assert metadata["preprocessing"]["input_range"] == [0.0, 255.0]  # folder pixels
     assert metadata["metrics"]["test"]["accuracy"] >= MIN_ACCURACY
     config = json.loads((out / "config.json").read_text())
-    assert config["backbone"]["name"] == "zoo_mobilenet_shapes"
+    assert config["backbone"]["name"] == "zoo_mobilenet_synthetic"  # the CLI default
     model = zoo.load(out)  # safe mode
     x, y = splits.test
     accuracy = np.mean(np.argmax(model.predict(x, verbose=0), -1) == y)

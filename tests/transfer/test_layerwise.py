@@ -142,6 +142,9 @@ def test_cli_passes_layer_decay(monkeypatch, tmp_path):
     class Result:
         out = tmp_path
 
+        def summary(self):
+            return "zoo finetune: (stub)"
+
     def fake(*args, **kwargs):
         seen.update(kwargs)
         return Result()
