@@ -398,6 +398,10 @@ def _model_card(config, metadata, result):
         f"{t['epochs']}; learning rates {t['learning_rate']} / {t['finetune_learning_rate']}"
         + (f", layer-wise decay {t['layer_decay']} per backbone stage in phase 2"
            if t.get("layer_decay") else ""),
+        "- phase 1 rate: " + ("picked by a learning-rate range test"
+                              if t.get("learning_rate_auto") else "given") + "; "
+        f"BatchNorm in phase 2: {t.get('batchnorm')}; the model holds {t.get('winner')}'s "
+        "weights (the better validation accuracy)",
         f"- test accuracy: {test.get('accuracy', float('nan')):.4f}, "
         f"test loss: {test.get('loss', float('nan')):.4f}",
         "",
