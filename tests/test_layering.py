@@ -17,6 +17,7 @@ LAYERS = (
     ("zoo.train",),
     ("zoo.transfer",),
     ("zoo.tune",),
+    ("zoo.inference",),
     ("zoo", "zoo.cli", "zoo.__main__", "zoo.custom_objects", "zoo._quiet_startup"),
 )
 

@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
-    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "data", "train",
+    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "predict", "data",
+    "train",
 ]
 
 
@@ -136,6 +137,14 @@ def layerwise_lr(model, learning_rate=None, **kwargs):
     from zoo.transfer.layerwise import layerwise_lr as _layerwise_lr
 
     return _layerwise_lr(model, learning_rate, **kwargs)
+
+
+def predict(run, inputs, **kwargs):
+    """Top-k class names and probabilities for image files and folders, by a run folder or a
+    `.keras` file (see zoo.inference.predict); `zoo predict` on the command line."""
+    from zoo.inference.predict import predict as _predict
+
+    return _predict(run, inputs, **kwargs)
 
 
 def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", **kwargs):

@@ -191,6 +191,22 @@ def cmd_finetune(args) -> int:
     return 0
 
 
+def cmd_predict(args) -> int:
+    from zoo.export.saving import write_text
+    from zoo.inference.predict import predict
+
+    result = predict(args.run, args.inputs, top_k=args.top_k, batch_size=args.batch_size)
+    for line in result.lines():
+        print(line)
+    for file, reason in result.skipped:
+        print(f"zoo predict: skipped {file} ({reason}: not a readable image)", file=sys.stderr)
+    if args.out:
+        write_text(args.out, result.csv())  # atomic: a half-written CSV never replaces one
+    where = f"; wrote {args.out}" if args.out else ""
+    print(f"zoo predict: {len(result.files)} predicted, {len(result.skipped)} skipped{where}")
+    return 0 if result.files else 2
+
+
 def _learning_rate(text):
     if text == "auto":
         return text
@@ -331,6 +347,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_finetune)
+
+    p = sub.add_parser("predict", help="top-k classes of images by a trained run")
+    p.add_argument("run", help="a run folder (zoo train / zoo finetune) or a .keras file")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="image files and folders (searched recursively)")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--out", help="also write a CSV (header: input, label_1, probability_1, ...)")
+    p.set_defaults(func=cmd_predict)
     return parser
 
 

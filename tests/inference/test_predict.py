@@ -1,0 +1,74 @@
+"""`zoo predict RUN INPUT...` the way a user runs it: on a `zoo train` run folder trained on a
+folder of digit PNGs the test writes, over held-out files and a folder, with a corrupt file among
+them (named, skipped, counted), a CSV with a header, class names from the run itself; the
+Python twin gives the same answers; bad input is one clear line and exit code 2."""
+
+import csv
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.cli import main
+
+CLASSES = ("zero", "one", "two")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    import keras
+
+    root = tmp_path_factory.mktemp("predict")
+    data = zoo.data.digits(image_size=32, channels=1, validation_split=0.0, test_split=0.0,
+                           as_numpy=True, seed=0)
+    x, y = data.train
+    keep = np.flatnonzero(y < 3)[:150]
+    truth = {}
+    for i, (image, label) in enumerate(zip(x[keep], y[keep])):
+        split = "held_out" if i < 24 else "images"
+        folder = root / split / CLASSES[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        keras.utils.save_img(folder / f"{i:04d}.png", image * 255.0, scale=False)
+        truth[str(folder / f"{i:04d}.png")] = CLASSES[label]
+    out = root / "run"
+    assert main(["train", "cnn", "--data", str(root / "images"), "--out", str(out),
+                 "--epochs", "8", "--image-size", "32", "--no-tensorboard"]) == 0
+    return root, out, truth
+
+
+def test_predict_cli_names_classes_skips_corrupt_files_and_writes_csv(trained, capsys):
+    root, run, truth = trained
+    corrupt = root / "held_out" / "zero" / "broken.png"
+    corrupt.write_bytes(b"not an image")
+    table = root / "preds.csv"
+    capsys.readouterr()
+    assert main(["predict", str(run), str(root / "held_out"), "--top-k", "2",
+                 "--out", str(table)]) == 0
+    captured = capsys.readouterr()
+    assert f"skipped {corrupt}" in captured.err
+    assert captured.out.strip().splitlines()[-1] == (
+        f"zoo predict: 24 predicted, 1 skipped; wrote {table}")
+    rows = list(csv.reader(table.open()))
+    assert rows[0] == ["input", "label_1", "probability_1", "label_2", "probability_2"]
+    assert len(rows) == 25
+    correct = sum(row[1] == truth[row[0]] for row in rows[1:])
+    assert correct / 24 >= 0.8  # the class names are the run's own, in its order
+    for row in rows[1:]:
+        assert float(row[2]) >= float(row[4])
+    corrupt.unlink()
+
+
+def test_python_twin_matches_and_bad_input_is_one_line(trained, capsys, tmp_path):
+    root, run, truth = trained
+    files = sorted(truth)[:5]
+    result = zoo.predict(run, files, top_k=1)
+    assert result.files == files and not result.skipped
+    lines = list(result.lines())
+    assert all(line.startswith(f) for line, f in zip(lines, files))
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path), files[0]]) == 2  # a folder without a model
+    assert "without model.keras" in capsys.readouterr().err
+    assert main(["predict", str(run), str(tmp_path / "empty")]) == 2
+    assert "holds no images" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="top_k"):
+        zoo.predict(run, files, top_k=0)
