@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
-    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "predict", "data",
+    "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "predict", "evaluate",
+    "data",
     "train",
 ]
 
@@ -145,6 +146,14 @@ def predict(run, inputs, **kwargs):
     from zoo.inference.predict import predict as _predict
 
     return _predict(run, inputs, **kwargs)
+
+
+def evaluate(run, data, **kwargs):
+    """Accuracy, per-class precision/recall/F1, confusion matrix and calibration of a run on a
+    labelled image folder (see zoo.inference.evaluate); `zoo evaluate` on the command line."""
+    from zoo.inference.evaluate import evaluate as _evaluate
+
+    return _evaluate(run, data, **kwargs)
 
 
 def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", **kwargs):

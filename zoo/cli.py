@@ -207,6 +207,21 @@ def cmd_predict(args) -> int:
     return 0 if result.files else 2
 
 
+def cmd_evaluate(args) -> int:
+    from zoo.inference.evaluate import evaluate
+
+    result = evaluate(args.run, args.data, out=args.out, batch_size=args.batch_size)
+    width = max(len(name) for name in result.per_class)
+    print(f"{'class':{width}s}  precision  recall     f1  support")
+    for name, m in result.per_class.items():
+        print(f"{name:{width}s}  {m['precision']:9.4f}  {m['recall']:6.4f}  {m['f1']:5.4f}  "
+              f"{m['support']:7d}")
+    for file, reason in result.skipped:
+        print(f"zoo evaluate: skipped {file} ({reason}: not a readable image)", file=sys.stderr)
+    print(result.summary())
+    return 0
+
+
 def _learning_rate(text):
     if text == "auto":
         return text
@@ -356,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--out", help="also write a CSV (header: input, label_1, probability_1, ...)")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="score a run on a labelled image folder: per-class "
+                                        "metrics, confusion matrix, calibration")
+    p.add_argument("run", help="a run folder (zoo train / zoo finetune) or a .keras file")
+    p.add_argument("--data", required=True, help="image folder, a sub-folder per class")
+    p.add_argument("--out", help="where to write (default: RUN/evaluation/)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -72,3 +72,46 @@ def test_python_twin_matches_and_bad_input_is_one_line(trained, capsys, tmp_path
     assert "holds no images" in capsys.readouterr().err
     with pytest.raises(ValueError, match="top_k"):
         zoo.predict(run, files, top_k=0)
+
+
+def test_evaluate_matches_scikit_learn_and_writes_its_files(trained, capsys):
+    import json
+
+    from sklearn.metrics import classification_report
+
+    root, run, truth = trained
+    assert main(["evaluate", str(run), "--data", str(root / "held_out")]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("zoo evaluate: accuracy ")
+    folder = run / "evaluation"
+    for name in ("evaluation.json", "confusion_matrix.png", "reliability.png"):
+        assert (folder / name).is_file(), name
+    record = json.loads((folder / "evaluation.json").read_text())
+    # the same predictions, scored by scikit-learn
+    result = zoo.predict(run, [root / "held_out"], top_k=1)
+    names = record["class_names"]
+    y = [names.index(truth[f]) for f in result.files]
+    predicted = [names.index(top[0][0]) for top in result.top]
+    reference = classification_report(y, predicted, labels=list(range(len(names))),
+                                      target_names=names, output_dict=True, zero_division=0)
+    assert record["accuracy"] == pytest.approx(reference["accuracy"])
+    for name in names:
+        for key in ("precision", "recall", "f1-score", "support"):
+            ours = record["per_class"][name]["f1" if key == "f1-score" else key]
+            assert ours == pytest.approx(reference[name][key]), (name, key)
+    assert np.sum(record["confusion_matrix"]) == 24
+    bins = record["calibration_bins"]
+    assert sum(b["count"] for b in bins) == 24
+    ece = sum(b["count"] / 24 * abs(b["accuracy"] - b["confidence"]) for b in bins)
+    assert record["expected_calibration_error"] == pytest.approx(ece)
+    assert 0.0 <= ece <= 1.0
+
+
+def test_evaluate_names_a_folder_of_other_classes(trained, tmp_path, capsys):
+    import shutil
+
+    root, run, truth = trained
+    shutil.copytree(root / "held_out" / "zero", tmp_path / "cats")
+    assert main(["evaluate", str(run), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown: ['cats']" in err and "zoo evaluate: error:" in err
