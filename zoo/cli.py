@@ -222,6 +222,14 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from zoo.inference.export_run import export_run
+
+    result = export_run(args.run, args.format, out=args.out, data=args.data)
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
 def _learning_rate(text):
     if text == "auto":
         return text
@@ -379,6 +387,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write (default: RUN/evaluation/)")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export", help="export an image run and check it against the Keras model")
+    p.add_argument("run", help="a run folder (zoo train / zoo finetune) or a .keras file")
+    p.add_argument("--format", required=True,
+                   choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8"))
+    p.add_argument("--out", help="where to write (default: RUN/exports/...)")
+    p.add_argument("--data", help="images to check parity on (default: the run's own folder)")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -115,3 +115,26 @@ def test_evaluate_names_a_folder_of_other_classes(trained, tmp_path, capsys):
     assert main(["evaluate", str(run), "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "unknown: ['cats']" in err and "zoo evaluate: error:" in err
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite-float32", "tflite-int8"])
+def test_export_any_run_checks_parity_on_the_runs_own_images(trained, capsys, fmt):
+    root, run, truth = trained
+    assert main(["export", str(run), "--format", fmt]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"zoo export: {fmt} ok: max |diff| ")
+    assert "on 126 images" in last  # the run's own training folder (150 - 24 held out)
+    name = "saved_model" if fmt == "savedmodel" else f"model_{fmt[7:]}.tflite"
+    assert (run / "exports" / name).exists()
+
+
+def test_a_broken_export_is_not_called_a_success(trained, capsys, monkeypatch, tmp_path):
+    from zoo.inference import export_run
+
+    root, run, truth = trained
+    monkeypatch.setitem(export_run.BARS, "tflite-float16", ("max_abs_diff", -1.0))  # unmeetable
+    out = tmp_path / "m.tflite"
+    assert main(["export", str(run), "--format", "tflite-float16", "--out", str(out),
+                 "--data", str(root / "held_out")]) == 1
+    assert "tflite-float16 FAILED" in capsys.readouterr().out
+    assert not out.exists() and (tmp_path / "m.tflite.failed").is_file()

@@ -57,11 +57,13 @@ def export_tflite(model, path, *, preset: str = "float32", representative_data=N
 
 
 def predict_tflite(path, x, *, batch_size: int = 1):
-    """Run the `.tflite` model at `path` on NumPy `x`, one example at a time (float I/O)."""
+    """Run the `.tflite` model at `path` on NumPy `x`, one example at a time (float I/O), with
+    LiteRT's interpreter (`ai-edge-litert`; `tf.lite.Interpreter` is deprecated and scheduled
+    for deletion)."""
     import numpy as np
-    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter = Interpreter(model_path=str(path))
     input_detail = interpreter.get_input_details()[0]
     output_detail = interpreter.get_output_details()[0]
     interpreter.resize_tensor_input(input_detail["index"], (batch_size, *np.shape(x)[1:]))
