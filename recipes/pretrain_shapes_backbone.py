@@ -54,21 +54,11 @@ def main():
     test = model.evaluate(xt, yt, verbose=0, return_dict=True)
     print(f"source test accuracy: {test['accuracy']:.4f} ({len(xt)} images)")
 
-    out.mkdir(parents=True, exist_ok=True)
-    weights = out / entry["weights"]
-    backbone.save_weights(weights)
-    digest = backbone_weights.sha256(weights)
-    manifest = backbone_weights.read_manifest(out)
-    manifest[entry["weights"]] = digest
-    (out / backbone_weights.MANIFEST).write_text(
-        "".join(f"{d}  {n}\n" for n, d in sorted(manifest.items())))
-    result = {"name": args.name, "source_test_accuracy": round(test["accuracy"], 4),
-              "train_images": len(x), "test_images": len(xt), "epochs": args.epochs,
-              "steps": steps, "batch_size": args.batch_size, "seed": args.seed,
-              "params": backbone.count_params(), "weights": entry["weights"],
-              "sha256": digest, "bytes": weights.stat().st_size}
+    result = backbone_weights.ship(backbone, args.name, {
+        "name": args.name, "source_test_accuracy": round(test["accuracy"], 4),
+        "train_images": len(x), "test_images": len(xt), "epochs": args.epochs,
+        "steps": steps, "batch_size": args.batch_size, "seed": args.seed}, folder=out)
     print(json.dumps(result, indent=1))
-    (out / f"{args.name}.pretrain.json").write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -111,26 +111,15 @@ def main():
     print(f"\nsource held-out accuracy: {test['accuracy']:.4f} ({len(xt)} images, "
           f"{len(classes)} classes); {minutes:.1f} min")
 
-    out.mkdir(parents=True, exist_ok=True)
-    weights = out / entry["weights"]
-    partial = weights.with_name(weights.name + ".partial.weights.h5")
-    backbone.save_weights(partial)
-    os.replace(partial, weights)  # an interrupted run leaves the shipped file whole
-    digest = backbone_weights.sha256(weights)
-    manifest = backbone_weights.read_manifest(out)
-    manifest[entry["weights"]] = digest
-    (out / backbone_weights.MANIFEST).write_text(
-        "".join(f"{d}  {n}\n" for n, d in sorted(manifest.items())))
-    result = {"name": args.name, "source_task": entry["source_task"],
-              "source_test_accuracy": round(test["accuracy"], 4), "classes": len(classes),
-              "rounds": args.rounds, "round_size": args.round_size,
-              "train_images_seen": args.rounds * args.round_size,
-              "test_images": len(xt), "steps": steps, "batch_size": args.batch_size,
-              "peak_learning_rate": args.learning_rate, "seed": args.seed,
-              "minutes": round(minutes, 1), "params": backbone.count_params(),
-              "weights": entry["weights"], "sha256": digest, "bytes": weights.stat().st_size}
+    result = backbone_weights.ship(backbone, args.name, {
+        "name": args.name, "source_task": entry["source_task"],
+        "source_test_accuracy": round(test["accuracy"], 4), "classes": len(classes),
+        "rounds": args.rounds, "round_size": args.round_size,
+        "train_images_seen": args.rounds * args.round_size, "test_images": len(xt),
+        "steps": steps, "batch_size": args.batch_size,
+        "peak_learning_rate": args.learning_rate, "seed": args.seed,
+        "minutes": round(minutes, 1)}, folder=out)
     print(json.dumps(result, indent=1))
-    (out / f"{args.name}.pretrain.json").write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

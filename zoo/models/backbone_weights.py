@@ -75,6 +75,29 @@ def read_manifest(folder=SAVED_MODELS) -> dict[str, str]:
     return entries
 
 
+def ship(backbone, name: str, record: dict, folder=SAVED_MODELS) -> dict:
+    """Write a pretrained `backbone`'s weights as `ZOO_PRETRAINED[name]["weights"]` under
+    `folder` (atomically: an interrupted write leaves the shipped file whole), put its sha256 in
+    MANIFEST.sha256 and `record` + file facts in NAME.pretrain.json; returns the record."""
+    import json
+
+    entry = ZOO_PRETRAINED[name]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = folder / entry["weights"]
+    partial = weights.with_name(weights.name + ".partial.weights.h5")
+    backbone.save_weights(partial)
+    os.replace(partial, weights)
+    digest = sha256(weights)
+    manifest = read_manifest(folder)
+    manifest[entry["weights"]] = digest
+    (folder / MANIFEST).write_text("".join(f"{d}  {n}\n" for n, d in sorted(manifest.items())))
+    record = {**record, "params": backbone.count_params(), "weights": entry["weights"],
+              "sha256": digest, "bytes": weights.stat().st_size}
+    (folder / f"{name}.pretrain.json").write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
 def verified_path(file_name: str, folder=SAVED_MODELS) -> Path:
     """The path of a shipped file whose sha256 matches MANIFEST.sha256; else ValueError."""
     path = Path(folder) / file_name
