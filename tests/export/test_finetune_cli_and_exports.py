@@ -74,3 +74,18 @@ def test_exports_agree_with_keras_model(run):
     assert agreement >= 0.90, agreement
     sizes = {p: (out / f"model_{p}.tflite").stat().st_size for p in ("float32", "int8")}
     assert sizes["int8"] < sizes["float32"] / 2
+
+
+@pytest.mark.slow
+def test_predict_reads_a_finetune_runs_classes_and_pixel_range(run, capsys):
+    """`zoo predict` on a fine-tuned run: the class names and the [0, 255] range come from the
+    run's metadata.json, and its answers are the Keras model's on the same files."""
+    out, splits = run
+    files = splits.info["files"]["test"][:12]
+    assert main(["predict", str(out), *files, "--top-k", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == "zoo predict: 12 predicted, 0 skipped"
+    expected = np.argmax(zoo.load(out).predict(splits.test[0][:12], verbose=0), -1)
+    names = sorted(CLASSES)  # the folder's class order, as the run recorded it
+    for line, file, label in zip(lines[:-1], files, expected):
+        assert line.startswith(f"{file}  {names[label]} ")
