@@ -347,6 +347,11 @@ def _finish(records, args):
     meta = (f"Scored on the `{args.eval}` folder; {os.cpu_count()} CPU cores; keras "
             f"{keras.__version__}, tensorflow {tf.__version__}; {time.strftime('%Y-%m-%d')}.")
     table = markdown(rows, commands, meta) + "\n" + verdict(rows)
+    if args.out and Path(args.out).is_file():  # keep the notes written under the table
+        previous = Path(args.out).read_text()
+        notes = previous.find("\n## ")
+        if notes >= 0:
+            table += previous[notes:]
     print(table)
     if args.out:
         out = Path(args.out)
