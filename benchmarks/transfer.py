@@ -162,10 +162,10 @@ def score(model_file, folder):
     model = keras.saving.load_model(model_file)
     size = tuple(model.inputs[0].shape[1:3])
     x, y = read_folder(folder, size)
-    record = Path(model_file).parent / "metrics.json"
-    if record.is_file():
-        high = json.loads(record.read_text()).get("input", {}).get("value_range", [0, 255])[1]
-        x = x * (high / 255.0)
+    from zoo.inference.runs import recorded_input
+
+    low, high = recorded_input(Path(model_file).parent).get("value_range") or (0.0, 255.0)
+    x = low + x * ((high - low) / 255.0)
     predicted = np.argmax(model.predict(x, verbose=0, batch_size=256), axis=-1)
     return float(np.mean(predicted == y))
 

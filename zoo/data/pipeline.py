@@ -9,6 +9,17 @@ from __future__ import annotations
 from typing import Sequence
 
 
+def decode_image_file(path, *, image_size: tuple[int, int], channels: int):
+    """One image file as float32 (H, W, C) in [0, 255], resized bilinearly to `image_size`:
+    what `image_files_dataset` feeds training, for anything that must see the same pixels."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+    image = tf.image.resize(image, image_size)  # bilinear; returns float32
+    image.set_shape((*image_size, channels))
+    return image
+
+
 def image_files_dataset(
     paths: Sequence[str], labels: Sequence[int], *, image_size: tuple[int, int], channels: int,
     rescale: bool, batch_size: int, shuffle: bool, seed: int,
@@ -17,11 +28,7 @@ def image_files_dataset(
     import tensorflow as tf
 
     def load(path, label):
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=channels, expand_animations=False
-        )
-        image = tf.image.resize(image, image_size)  # bilinear; returns float32
-        image.set_shape((*image_size, channels))
+        image = decode_image_file(path, image_size=image_size, channels=channels)
         if rescale:
             image = image / 255.0
         return image, label

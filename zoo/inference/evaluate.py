@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.inference.predict import _decode
+from zoo.inference.predict import decode
 from zoo.inference.runs import open_run
 
 BINS = 15
@@ -96,7 +96,7 @@ def evaluate(run, data, *, out=None, batch_size: int = 32) -> Evaluation:
             raise ValueError("zoo evaluate: give out= (--out) when evaluating a .keras file")
         out = run.path / "evaluation"
     out = Path(out)
-    images, kept, skipped = _decode(files, run)
+    images, kept, skipped = decode(files, run)
     if not kept:
         raise ValueError(f"zoo evaluate: none of the {len(files)} images could be read")
     y = np.array([labels[files.index(f)] for f in kept])

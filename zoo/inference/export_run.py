@@ -12,13 +12,12 @@ Needs TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from zoo.inference.predict import _decode, image_inputs
+from zoo.inference.predict import decode, image_inputs
 from zoo.inference.runs import open_run
 
 FORMATS = ("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8")
@@ -44,19 +43,6 @@ class ExportResult:
                 f"(bar: {measure} {sign} {bar:g}); {self.path}")
 
 
-def recorded_data(run_path: Path):
-    """The image folder a run was trained on, if it recorded one that still exists."""
-    for name, key in (("metadata.json", ("dataset", "path")), ("metrics.json", ("data",))):
-        record = run_path / name
-        if record.is_file():
-            value = json.loads(record.read_text())
-            for k in key:
-                value = value.get(k) if isinstance(value, dict) else None
-            if isinstance(value, str) and os.path.isdir(value):
-                return value
-    return None
-
-
 def export_run(run, format: str, *, out=None, data=None, samples: int = 200) -> ExportResult:
     """Export `run` as `format` to `out` (default: RUN/exports/) and check its parity."""
     from zoo.export.savedmodel import export_savedmodel, serve
@@ -69,14 +55,14 @@ def export_run(run, format: str, *, out=None, data=None, samples: int = 200) -> 
     if len(opened.input_shape) != 3:
         raise ValueError(f"zoo export: {str(opened.path)!r} is not an image model (input "
                          f"{opened.input_shape}); image runs only for now")
-    data = data or (recorded_data(opened.path) if opened.path.is_dir() else None)
+    data = data or opened.data
     if data is None:
         raise ValueError("zoo export: give --data DIR (images to check the export on); the run "
                          "records no image folder that still exists")
     files = image_inputs([data])
     rng = np.random.default_rng(0)
     files = [files[i] for i in sorted(rng.permutation(len(files))[:samples])]
-    images, _, _ = _decode(files, opened)
+    images, _, _ = decode(files, opened)
     if not images:
         raise ValueError(f"zoo export: no readable images under {str(data)!r}")
     x = np.stack(images).astype(np.float32)

@@ -70,7 +70,7 @@ def predict(run, inputs, *, top_k: int = 5, batch_size: int = 32) -> Predictions
         raise ValueError(f"zoo predict: {str(run.path)!r} takes inputs of shape "
                          f"{run.input_shape}, not images; image models only for now")
     files = image_inputs(inputs)
-    images, kept, skipped = _decode(files, run)
+    images, kept, skipped = decode(files, run)
     top_k = min(top_k, len(run.class_names))
     tops = []
     if kept:
@@ -81,20 +81,22 @@ def predict(run, inputs, *, top_k: int = 5, batch_size: int = 32) -> Predictions
     return Predictions(kept, tops, skipped)
 
 
-def _decode(files, run):
+def decode(files, run):
+    """(images scaled to the run's range, files kept, [(file, reason)] skipped): each file
+    decoded exactly as the folder loader decoded the run's training images."""
     import tensorflow as tf
+
+    from zoo.data.pipeline import decode_image_file
 
     height, width, channels = run.input_shape
     low, high = run.value_range
     images, kept, skipped = [], [], []
     for file in files:
         try:
-            image = tf.io.decode_image(tf.io.read_file(file), channels=channels,
-                                       expand_animations=False)
+            image = decode_image_file(file, image_size=(height, width), channels=channels)
         except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as err:
             skipped.append((file, type(err).__name__))
             continue
-        image = tf.image.resize(image, (height, width)).numpy()  # bilinear, float32 0..255
-        images.append(low + image * ((high - low) / 255.0))
+        images.append(low + image.numpy() * ((high - low) / 255.0))
         kept.append(file)
     return images, kept, skipped

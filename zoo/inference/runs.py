@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 
@@ -21,6 +22,7 @@ class Run:
     value_range: tuple     # the pixel range the model was trained on
     class_names: list
     source: str            # "finetune", "train" or "file"
+    data: str | None = None  # the image folder it was trained on, if recorded and still there
 
 
 def open_run(path) -> Run:
@@ -42,24 +44,32 @@ def open_run(path) -> Run:
     model = load(model_file)  # safe mode
     shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     outputs = int(model.outputs[0].shape[-1])
-    value_range, names, source = _from_files(folder) if folder else (None, None, "file")
-    if value_range is None:
-        value_range = _preprocessing_range(model) or (0.0, 1.0)
+    facts = recorded_input(folder) if folder else {"source": "file"}
+    value_range = facts.get("value_range") or _preprocessing_range(model) or (0.0, 1.0)
+    names = facts.get("class_names")
     if not names or len(names) != outputs:
         names = [str(i) for i in range(outputs)]
-    return Run(model, path, shape, tuple(float(v) for v in value_range), list(names), source)
+    data = facts.get("data")
+    return Run(model, path, shape, tuple(float(v) for v in value_range), list(names),
+               facts["source"], data if isinstance(data, str) and os.path.isdir(data) else None)
 
 
-def _from_files(folder: Path):
-    metadata, metrics = folder / "metadata.json", folder / "metrics.json"
+def recorded_input(folder) -> dict:
+    """What a run folder's own files say of its inputs: {"source", "value_range",
+    "class_names", "data"} (keys absent when unrecorded); no model is loaded."""
+    metadata, metrics = Path(folder) / "metadata.json", Path(folder) / "metrics.json"
     if metadata.is_file():  # zoo finetune
         record = json.loads(metadata.read_text())
-        return (record.get("preprocessing", {}).get("input_range"),
-                record.get("dataset", {}).get("class_names"), "finetune")
+        dataset = record.get("dataset", {})
+        return {"source": "finetune",
+                "value_range": record.get("preprocessing", {}).get("input_range"),
+                "class_names": dataset.get("class_names"), "data": dataset.get("path")}
     if metrics.is_file():  # zoo train
-        record = json.loads(metrics.read_text()).get("input", {})
-        return record.get("value_range"), record.get("class_names"), "train"
-    return None, None, "file"
+        record = json.loads(metrics.read_text())
+        entry = record.get("input", {})
+        return {"source": "train", "value_range": entry.get("value_range"),
+                "class_names": entry.get("class_names"), "data": record.get("data")}
+    return {"source": "file"}
 
 
 def _preprocessing_range(model):

@@ -7,7 +7,7 @@ A weights file of the user's: `.weights.h5` (Keras 3) or `.h5` in the legacy Ker
 keras.applications ships; weights only, checked against the network before it loads.
 zoo's own: backbones zoo pretrained itself and ships under `saved_models/`, checked by sha256.
 Each `ZOO_PRETRAINED` entry names the zoo builder and arguments of the backbone (no head), the
-weights file, and how it was made; `recipes/pretrain_shapes_backbone.py` reproduces the file.
+weights file, how it was made and the recipe that reproduces it (`ship` writes the file).
 """
 
 from __future__ import annotations

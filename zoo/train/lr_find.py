@@ -2,8 +2,8 @@
 `lr_find`): train a few dozen steps while the rate grows exponentially from `start` to `end`,
 record the smoothed loss, and suggest a rate a step below where the loss was lowest.
 
-The model's weights are restored afterwards and it is left uncompiled-as-before (the caller
-compiles it again), so the test costs only its steps. Backend-portable: plain `model.fit`
+The model's weights are restored afterwards; it is left compiled with the sweep's optimizer,
+so the caller compiles it again for training. The test costs only its steps. Backend-portable: plain `model.fit`
 with a callback that sets the optimizer's rate.
 """
 
@@ -31,8 +31,9 @@ class RangeTest:
 def range_test(model, x, y, *, batch_size=32, start=1e-5, end=1.0, steps=60, divisor=10.0,
                low=1e-4, high=0.1, beta=0.8, class_weight=None, optimizer="adam",
                seed=0) -> RangeTest:
-    """Run the range test on `model` (compiled here with `optimizer` and the model's own loss
-    if it has one, else sparse categorical cross-entropy) and restore its weights.
+    """Run the range test on `model` (compiled here with `optimizer`, a Keras optimizer name,
+    and the model's own loss if it has one, else sparse categorical cross-entropy) and
+    restore its weights.
 
     Stops early when the smoothed loss exceeds 4x its minimum (divergence). The suggestion is
     the rate of the lowest smoothed loss divided by `divisor` (fastai's classic rule),
@@ -73,9 +74,9 @@ def range_test(model, x, y, *, batch_size=32, start=1e-5, end=1.0, steps=60, div
             state["running"] = 0.0
 
     loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
-    opt = keras.optimizers.get(optimizer)
-    opt = opt.__class__(learning_rate=start)
-    model.compile(optimizer=opt, loss=loss)
+    model.compile(optimizer=keras.optimizers.get({"class_name": optimizer,
+                                                  "config": {"learning_rate": start}}),
+                  loss=loss)
     per_epoch = max(1, -(-len(x) // batch_size))
     keras.utils.set_random_seed(seed)
     model.fit(x, y, batch_size=batch_size, epochs=-(-steps // per_epoch), verbose=0,

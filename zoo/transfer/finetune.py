@@ -207,7 +207,7 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     weights_by_class = class_weights(y, num_classes, class_weight)
 
     # phase 1: frozen backbone, new head
-    freeze(model, verbose=False, recompile=False)
+    freeze(model, verbose=bool(verbose), recompile=False)  # compiled once, below
     if auto_lr:
         from zoo.train.lr_find import range_test
 
@@ -217,7 +217,6 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
         if verbose:
             print(found.summary())
     compile_model(model, learning_rate=learning_rate)
-    freeze(model, verbose=bool(verbose))
     phase1 = model.fit(x, y, batch_size=batch_size, epochs=epochs[0], validation_data=(xv, yv),
                        class_weight=weights_by_class, verbose=verbose)
     history = {"phase1": _floats(phase1.history)}
