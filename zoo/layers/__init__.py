@@ -4,6 +4,7 @@ Importing this package registers them, so `.keras` files using them load in safe
 
 Layers (classes): `SqueezeExcite` (squeeze_excite.py), `FireModule` (fire.py),
 `LastStep` (last_step.py), `PaddingMask` (padding_mask.py),
+`GridPooling2D` (grid_pooling.py: the mean of each cell of a grid over a feature map),
 `ImagePreprocessing` (preprocessing.py: a backbone's input range, mean/std, channel order).
 Blocks as functional sub-graphs of standard layers (`apply_*(x, ..., name=)`):
 `apply_residual_block` (residual.py), `apply_inception_block` (inception.py),
@@ -17,6 +18,7 @@ The output head every builder ends with: `prediction_layers` (Sequential) and
 from zoo.layers.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 from zoo.layers.class_token import ClassToken, FirstStep
 from zoo.layers.fire import FireModule
+from zoo.layers.grid_pooling import GridPooling2D
 from zoo.layers.heads import (
     HEAD_INITIALIZER, apply_prediction_head, output_activation, prediction_layers,
 )
@@ -37,7 +39,8 @@ __all__ = [
     "FirstStep", "PositionEmbedding", "sinusoidal_position_encoding", "TransformerBlock",
     "TransformerDecoderBlock",
     "GaussianSampling", "kl_divergence",
-    "FireModule", "SqueezeExcite", "apply_inception_block", "apply_inverted_residual_block",
+    "FireModule", "GridPooling2D", "SqueezeExcite", "apply_inception_block",
+    "apply_inverted_residual_block",
     "apply_residual_block", "apply_separable_block",
     "ImagePreprocessing", "LastStep", "PaddingMask", "apply_temporal_block", "receptive_field",
     "HEAD_INITIALIZER", "apply_prediction_head", "output_activation", "prediction_layers",

@@ -29,7 +29,7 @@ from zoo.models.backbone_weights import (
 from zoo.models.feature_maps import feature_layers, graph_outputs
 from zoo.registry import Choice, Float, Preset, register
 
-POOLINGS = (None, "avg", "max")
+POOLINGS = (None, "avg", "max", "grid")
 
 
 def _application_kwargs(name, alpha, minimalistic):
@@ -59,6 +59,9 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
       the last layer output at stride 2**level, of spatial size input / 2**level (rounded
       as the network pads; `feature_layers` lists them). The keras.applications networks have
       P1..P5; zoo_mobilenet_shapes downsamples 4x in all, so it has P1 and P2 only.
+    pooling: None (the feature map; zoo's own backbones end in their global average pool),
+      "avg", "max", or "grid": the mean of each cell of a 2x2 grid, concatenated (4 x the
+      channels; keeps where a feature fired, `zoo.layers.GridPooling2D`).
     trainable=False freezes every layer (BatchNorm then runs in inference mode).
 
     Example:
@@ -96,7 +99,7 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
                            mean=spec.mean, std=spec.std, bgr=spec.bgr,
                            name="preprocessing")(inputs)
     if spec.application is None:
-        net = _zoo_network(name, input_shape, weights, x)
+        net = _zoo_network(name, input_shape, weights, x, keep_map=pooling == "grid")
     else:
         net = _keras_application(spec, name, input_shape, weights, x, alpha, minimalistic,
                                  allow_download)
@@ -120,6 +123,10 @@ def backbone(name: str, *, input_shape=None, weights="default", trainable: bool 
         outputs = keras.layers.GlobalAveragePooling2D(name="avg_pool")(net)
     elif pooling == "max":
         outputs = keras.layers.GlobalMaxPooling2D(name="max_pool")(net)
+    elif pooling == "grid":
+        from zoo.layers.grid_pooling import GridPooling2D
+
+        outputs = GridPooling2D(grid=2, name="grid_pool")(net)
     model = keras.Model(inputs, outputs, name=model_name or name)
     if not trainable:
         model.trainable = False
@@ -167,7 +174,9 @@ def _expected_application_weights(spec, name, input_shape, alpha, minimalistic):
             f"({', '.join(arguments)}), as in keras.applications' own file {file!r}")
 
 
-def _zoo_network(name, input_shape, weights, x):
+def _zoo_network(name, input_shape, weights, x, keep_map=False):
+    """zoo's own network on `x`, ending in its global average pool (keep_map: in the feature
+    map before it)."""
     entry = ZOO_PRETRAINED[name]
     core = registry.build(entry["builder"], **{**entry["kwargs"], "input_shape": input_shape},
                           name=name)
@@ -183,6 +192,8 @@ def _zoo_network(name, input_shape, weights, x):
         load_weights_file(core, path, owner=f"zoo.backbone({name!r})",
                           expected=f"the weights of zoo's {name} network, as in "
                                    f"saved_models/{entry['weights']}")
+    if keep_map and isinstance(core.layers[-1], keras.layers.GlobalAveragePooling2D):
+        core = keras.Model(core.inputs, core.layers[-1].input, name=core.name)
     return _rewire(core, x)
 
 

@@ -135,7 +135,7 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
              weights="default", epochs=(5, 10), batch_size=16, learning_rate="auto",
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
-             class_weight="auto", dropout=0.2, alpha=None, minimalistic=False,
+             class_weight="auto", dropout=0.2, pooling="avg", alpha=None, minimalistic=False,
              batchnorm="train", exports=(), seed=0, overwrite=False, verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
@@ -159,6 +159,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     from zoo.train import compile_model
 
     started = time.time()
+    if pooling not in ("avg", "grid"):
+        raise ValueError(f"zoo.finetune: pooling must be 'avg' or 'grid', got {pooling!r}")
     if batchnorm not in ("inference", "train"):
         raise ValueError(f"zoo.finetune: batchnorm must be 'inference' or 'train', "
                          f"got {batchnorm!r}")
@@ -199,7 +201,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
         warnings.warn(f"zoo.finetune: training images: {problem}", UserWarning, stacklevel=2)
 
     base = make_backbone(backbone, input_shape=input_shape, weights=weights, trainable=False,
-                         input_range=input_range, alpha=alpha, minimalistic=minimalistic)
+                         input_range=input_range, alpha=alpha, minimalistic=minimalistic,
+                         pooling="grid" if pooling == "grid" else None)  # avg: classifier's
     model = classifier(base, num_classes=num_classes, dropout=dropout,
                        augmentation=augmentation_layers(augment, seed),
                        frozen_batchnorm=batchnorm == "inference",
@@ -257,7 +260,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     config = {"builder": "zoo.models.backbones.classifier",
               "backbone": {"name": backbone, "input_shape": list(input_shape),
                            "input_range": list(input_range), "alpha": alpha,
-                           "minimalistic": minimalistic, "weights": str(weights)},
+                           "minimalistic": minimalistic, "weights": str(weights),
+                           "pooling": pooling},
               "num_classes": num_classes, "dropout": dropout, "augment": list(augment or ()),
               "training": {"epochs": list(epochs), "batch_size": batch_size,
                            "learning_rate": learning_rate, "learning_rate_auto": auto_lr,
