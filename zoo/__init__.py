@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
     "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "predict", "evaluate",
+    "explain",
     "data",
     "train",
 ]
@@ -154,6 +155,14 @@ def evaluate(run, data, **kwargs):
     from zoo.inference.evaluate import evaluate as _evaluate
 
     return _evaluate(run, data, **kwargs)
+
+
+def explain(run, images, **kwargs):
+    """Grad-CAM heatmaps of a run's class evidence over image files and folders, a PNG each
+    under `out=` (see zoo.inference.explain); `zoo explain` on the command line."""
+    from zoo.inference.explain import explain as _explain
+
+    return _explain(run, images, **kwargs)
 
 
 def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", **kwargs):

@@ -230,6 +230,20 @@ def cmd_export(args) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_explain(args) -> int:
+    from zoo.inference.explain import explain
+
+    result = explain(args.run, args.images, out=args.out, layer=args.layer,
+                     class_name=args.class_name, batch_size=args.batch_size,
+                     save_maps=args.save_maps)
+    for line in result.lines():
+        print(line)
+    for file, reason in result.skipped:
+        print(f"zoo explain: skipped {file} ({reason}: not a readable image)", file=sys.stderr)
+    print(result.summary())
+    return 0 if result.files else 2
+
+
 def _learning_rate(text):
     if text == "auto":
         return text
@@ -398,6 +412,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where to write (default: RUN/exports/...)")
     p.add_argument("--data", help="images to check parity on (default: the run's own folder)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("explain", help="Grad-CAM heatmaps: where in each image a run sees its "
+                                       "class (a PNG per image)")
+    p.add_argument("run", help="a run folder (zoo train / zoo finetune) or a .keras file")
+    p.add_argument("images", nargs="+", metavar="IMAGE",
+                   help="image files and folders (searched recursively)")
+    p.add_argument("--out", help="folder for the PNGs (default: RUN/explain/)")
+    p.add_argument("--layer", help="the spatial layer to read, nested models searched (default: "
+                                   "the last one, before global pooling)")
+    p.add_argument("--class", dest="class_name", metavar="NAME",
+                   help="explain this class for every image (default: its predicted class)")
+    p.add_argument("--save-maps", action="store_true",
+                   help="also write each map at the model's input size as NAME_gradcam.npy")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_explain)
     return parser
 
 
