@@ -19,6 +19,7 @@ __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
     "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "predict", "evaluate",
     "explain",
+    "sample",
     "data",
     "train",
 ]
@@ -163,6 +164,14 @@ def explain(run, images, **kwargs):
     from zoo.inference.explain import explain as _explain
 
     return _explain(run, images, **kwargs)
+
+
+def sample(run, n=40, **kwargs):
+    """`n` new images from a VAE or GAN run, drawn from seeded prior noise; `out=` also writes
+    them as a PNG grid (see zoo.inference.sample); `zoo sample` on the command line."""
+    from zoo.inference.sample import sample as _sample
+
+    return _sample(run, n, **kwargs)
 
 
 def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", **kwargs):

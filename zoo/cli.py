@@ -244,6 +244,15 @@ def cmd_explain(args) -> int:
     return 0 if result.files else 2
 
 
+def cmd_sample(args) -> int:
+    from zoo.inference.sample import sample
+
+    result = sample(args.run, args.n, out=args.out, seed=args.seed, columns=args.columns,
+                    scale=args.scale, label=args.label)
+    print(result.summary())
+    return 0
+
+
 def _learning_rate(text):
     if text == "auto":
         return text
@@ -427,6 +436,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write each map at the model's input size as NAME_gradcam.npy")
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("sample", help="draw new images from a VAE or GAN run into a PNG grid")
+    p.add_argument("run", help="a zoo train run folder of a VAE or GAN, or its .keras file")
+    p.add_argument("--n", type=int, default=40, help="how many images (default 40, at most "
+                                                     "1024)")
+    p.add_argument("--out", required=True, help="the grid PNG to write, e.g. grid.png")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prior noise: the same "
+                                                      "seed, the same images")
+    p.add_argument("--columns", type=int, help="tiles per row (default: min(n, 10))")
+    p.add_argument("--scale", type=int, help="upscale each image this many times (default: "
+                                             "tiles of at least 64 px)")
+    p.add_argument("--label", help="conditional GANs: draw only this class (name or index; "
+                                   "default: every class in turn)")
+    p.set_defaults(func=cmd_sample)
     return parser
 
 
