@@ -18,8 +18,9 @@ __version__ = "0.1.0"
 __all__ = [
     "FAMILIES", "UnknownModelError", "build", "hypermodel", "list_models", "load", "model_info", "save",
     "backbone", "check_xla", "finetune", "freeze", "unfreeze", "layerwise_lr", "predict", "evaluate",
-    "explain",
+    "generate",
     "sample",
+    "explain",
     "data",
     "train",
 ]
@@ -143,8 +144,9 @@ def layerwise_lr(model, learning_rate=None, **kwargs):
 
 
 def predict(run, inputs, **kwargs):
-    """Top-k class names and probabilities for image files and folders, by a run folder or a
-    `.keras` file (see zoo.inference.predict); `zoo predict` on the command line."""
+    """Top-k class names and probabilities (a regressor's values) for image files and folders,
+    texts and text files (text classifiers) or `.npy` arrays, by a run folder or a `.keras` file
+    (see zoo.inference.predict); `zoo predict` on the command line."""
     from zoo.inference.predict import predict as _predict
 
     return _predict(run, inputs, **kwargs)
@@ -158,6 +160,14 @@ def evaluate(run, data, **kwargs):
     return _evaluate(run, data, **kwargs)
 
 
+def sample(run, n=40, **kwargs):
+    """`n` new images from a VAE or GAN run, drawn from seeded prior noise; `out=` also writes
+    them as a PNG grid (see zoo.inference.sample); `zoo sample` on the command line."""
+    from zoo.inference.sample import sample as _sample
+
+    return _sample(run, n, **kwargs)
+
+
 def explain(run, images, **kwargs):
     """Grad-CAM heatmaps of a run's class evidence over image files and folders, a PNG each
     under `out=` (see zoo.inference.explain); `zoo explain` on the command line."""
@@ -166,12 +176,13 @@ def explain(run, images, **kwargs):
     return _explain(run, images, **kwargs)
 
 
-def sample(run, n=40, **kwargs):
-    """`n` new images from a VAE or GAN run, drawn from seeded prior noise; `out=` also writes
-    them as a PNG grid (see zoo.inference.sample); `zoo sample` on the command line."""
-    from zoo.inference.sample import sample as _sample
+def generate(run, prompt=None, **kwargs):
+    """Text from a language-model run (gpt, rnn_lm), or a seq2seq run's output for `source=`,
+    in the run's own vocabulary (see zoo.inference.generate); `zoo generate` on the command
+    line."""
+    from zoo.inference.generate import generate as _generate
 
-    return _sample(run, n, **kwargs)
+    return _generate(run, prompt, **kwargs)
 
 
 def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", **kwargs):

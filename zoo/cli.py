@@ -199,7 +199,7 @@ def cmd_predict(args) -> int:
     for line in result.lines():
         print(line)
     for file, reason in result.skipped:
-        print(f"zoo predict: skipped {file} ({reason}: not a readable image)", file=sys.stderr)
+        print(f"zoo predict: skipped {file} ({reason})", file=sys.stderr)
     if args.out:
         write_text(args.out, result.csv())  # atomic: a half-written CSV never replaces one
     where = f"; wrote {args.out}" if args.out else ""
@@ -250,6 +250,20 @@ def cmd_sample(args) -> int:
     result = sample(args.run, args.n, out=args.out, seed=args.seed, columns=args.columns,
                     scale=args.scale, label=args.label)
     print(result.summary())
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from zoo.inference.generate import generate
+
+    result = generate(args.run, args.prompt, source=args.source,
+                      max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                      top_k=args.top_k, beam=args.beam, seed=args.seed)
+    if result.unknown:
+        print(f"zoo generate: {len(result.unknown)} prompt token(s) outside the run's "
+              f"vocabulary, read as <unk>: {sorted(set(result.unknown))}", file=sys.stderr)
+    print(result.text)
+    print(result.summary(), file=sys.stderr)  # stdout holds the text alone
     return 0
 
 
@@ -397,10 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_finetune)
 
-    p = sub.add_parser("predict", help="top-k classes of images by a trained run")
+    p = sub.add_parser("predict", help="top-k classes (or a regressor's values) of images, "
+                                       "texts or .npy arrays by a trained run")
     p.add_argument("run", help="a run folder (zoo train / zoo finetune) or a .keras file")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="image files and folders (searched recursively)")
+                   help="image models: image files and folders (recursively); text "
+                        "classifiers: texts, text files (a text a line), folders of .txt; "
+                        "other models: .npy arrays (one input, or a batch of them) and folders")
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--out", help="also write a CSV (header: input, label_1, probability_1, ...)")
@@ -450,6 +467,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", help="conditional GANs: draw only this class (name or index; "
                                    "default: every class in turn)")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("generate", help="text from a language-model run (gpt, rnn_lm), or "
+                                        "a seq2seq run's output for --source")
+    p.add_argument("run", help="a zoo train run folder (it holds the vocabulary)")
+    p.add_argument("--prompt", help="the text to continue (default: a new line)")
+    p.add_argument("--source", help="transformer_seq2seq: the text to transform, e.g. 12345")
+    p.add_argument("--max-new-tokens", type=int,
+                   help="default 100; seq2seq: up to its end token, at most its max_length")
+    p.add_argument("--temperature", type=float,
+                   help="sampling temperature, 0 = the most likely token (default: 1.0; "
+                        "greedy for seq2seq)")
+    p.add_argument("--top-k", type=int, help="sample from the K most likely tokens only")
+    p.add_argument("--beam", type=int, default=1,
+                   help="beam search with B beams: the most likely sequence it finds "
+                        "(deterministic; not with --temperature or --top-k)")
+    p.add_argument("--seed", type=int, help="sampling seed (default: a fresh draw)")
+    p.set_defaults(func=cmd_generate)
     return parser
 
 

@@ -3,7 +3,8 @@
 Used by `zoo train` and the recipes. A run folder holds `model.keras` (the last epoch's),
 `best.keras` (the best by validation loss), `config.json` (the hyperparameters:
 `zoo train NAME --config config.json` rebuilds the same model), `history.json` and
-`history.csv` (per epoch, with the learning rate), `metrics.json`, `curves.png` and, under
+`history.csv` (per epoch, with the learning rate), `metrics.json`, `vocabulary.json` (text
+data: the tokens, index = id), `curves.png` and, under
 TensorFlow, TensorBoard logs in `logs/`; while a run is unfinished, `.resume/` holds what it
 needs to continue.
 """
@@ -36,7 +37,10 @@ def fit_to_data(entry, info: dict, overrides: dict) -> dict:
     defaults = entry.defaults
     fitted = {}
     if "input_shape" in defaults and "input_shape" not in overrides:
-        fitted["input_shape"] = tuple(info["input_shape"])
+        shape = tuple(info["input_shape"])
+        # a two-input dataset (seq2seq's source and target) keeps the builder's free lengths
+        if not any(isinstance(d, (tuple, list)) for d in shape):
+            fitted["input_shape"] = shape
     if "num_classes" in defaults and "num_classes" not in overrides:
         if info["task"] == "regression":
             fitted["num_classes"] = int(info.get("num_targets", 1))
@@ -209,6 +213,8 @@ def run(name: str, *, data=None, epochs: int = 10, batch_size: int = 32, out=Non
         {"model": name, "data": dataset_name, "epochs": epochs, "batch_size": batch_size,
          "seed": seed, "precision": _precision_of(model), "test": metrics,
          "stopped": stopped, "input": _input_record(splits.info)}, indent=2) + "\n")
+    if splits.info.get("vocab") is not None:  # zoo predict / zoo generate tokenize with it
+        write_text(out / "vocabulary.json", json.dumps(_vocabulary_record(splits.info)) + "\n")
     if hist:
         plot_history(hist, out / "curves.png", title=f"{name} on {dataset_name}")
     if guard.stopped_at is None:
@@ -223,6 +229,14 @@ def _input_record(info) -> dict:
     keys = ("value_range", "input_shape", "class_names")
     return {k: list(info[k]) if isinstance(info.get(k), tuple) else info[k]
             for k in keys if info.get(k) is not None}
+
+
+def _vocabulary_record(info) -> dict:
+    """The data's tokens (index = id), how text was cut into them ("char" or "word") and its
+    special ids, so new text is tokenized exactly as the training text was."""
+    keys = ("level", "start_id", "end_id", "padding_id")
+    return {**{k: info[k] for k in keys if info.get(k) is not None},
+            "tokens": list(info["vocab"])}
 
 
 def _precision_of(model) -> str:
