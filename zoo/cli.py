@@ -183,7 +183,7 @@ def cmd_finetune(args) -> int:
                       finetune_learning_rate=args.finetune_learning_rate,
                       unfreeze_top=args.unfreeze_top, unfreeze_from=args.unfreeze_from,
                       layer_decay=args.layer_decay, batchnorm=args.batchnorm,
-                      alpha=args.alpha, pooling=args.pooling,
+                      alpha=args.alpha, pooling=args.pooling, refit=args.refit,
                       augment=() if args.no_augment else ("translate", "zoom"),
                       exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
                       verbose=2)
@@ -396,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pooling", choices=("avg", "grid"), default="avg",
                    help="the head's pooling of the backbone's feature map: global average, "
                         "or the mean of each cell of a 2x2 grid (keeps layout)")
+    p.add_argument("--refit", choices=("auto", "always", "never"), default="never",
+                   help="train the winning recipe again on train + validation: always, never "
+                        "(default), or auto: when under 50 training images per class")
     p.add_argument("--alpha", type=float,
                    help="width multiplier of a keras.applications backbone (e.g. 0.35)")
     p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")

@@ -37,7 +37,7 @@ def test_a_diverging_phase_2_loses_and_the_model_keeps_phase_1(few_digits):
     """Phase 2 at rate 50 wrecks the backbone; the model must end with phase 1's weights."""
     result = zoo.finetune(BACKBONE, few_digits, epochs=(2, 2), batch_size=16,
                           learning_rate=3e-3, finetune_learning_rate=50.0, augment=None,
-                          patience=100, verbose=0)
+                          patience=100, refit="never", verbose=0)
     assert result.winner == "phase1"
     assert result.metrics["phase2"]["val_accuracy"] < result.metrics["phase1"]["val_accuracy"]
     kept = result.model.evaluate(*few_digits.validation, verbose=0, return_dict=True)
@@ -53,7 +53,8 @@ def test_batchnorm_statistics_train_only_when_asked(few_digits, batchnorm, capsy
     pretrained = _moving_means(zoo.backbone(BACKBONE))
     rate = "auto" if batchnorm == "train" else 1e-3
     result = zoo.finetune(BACKBONE, few_digits, epochs=(1, 1), batch_size=16,
-                          learning_rate=rate, augment=None, batchnorm=batchnorm, verbose=1)
+                          learning_rate=rate, augment=None, batchnorm=batchnorm,
+                          refit="never", verbose=1)
     if result.winner == "phase1":  # phase 2's statistics were rolled back with its weights
         pytest.fail("phase 2 at its default rate should not lose on digits here")
     after = _moving_means(result.model)
@@ -71,6 +72,31 @@ def test_batchnorm_statistics_train_only_when_asked(few_digits, batchnorm, capsy
         assert 1e-4 <= result.learning_rate <= 0.1
     else:
         assert "learning-rate range test" not in printed and result.learning_rate == 1e-3
+
+
+def test_small_folders_refit_the_winner_on_train_and_validation(few_digits):
+    """8 training images per class (< REFIT_BELOW): "auto" trains the winning recipe again on
+    train + validation; phase 1's epochs, then phase 2's up to its best epoch."""
+    from zoo.transfer.finetune import REFIT_BELOW
+
+    assert 8 < REFIT_BELOW
+    result = zoo.finetune(BACKBONE, few_digits, epochs=(1, 2), batch_size=16,
+                          learning_rate=3e-3, augment=None, patience=100, refit="auto",
+                          verbose=0)
+    n = len(few_digits.train[1]) + len(few_digits.validation[1])
+    assert result.refit_examples == n == 120
+    assert f"refitted on train + validation ({n} images)" in result.summary()
+    refit_epochs = len(result.history["refit"]["loss"])
+    chosen = 2 if result.winner == "phase2" else 0  # patience 100: phase 2's last epoch
+    assert refit_epochs == 1 + chosen
+    assert result.metrics["test"]["accuracy"] == pytest.approx(
+        result.model.evaluate(*few_digits.test, verbose=0, return_dict=True)["accuracy"])
+    never = zoo.finetune(BACKBONE, few_digits, epochs=(1, 0), learning_rate=3e-3,
+                         augment=None, refit="never", verbose=0)
+    assert "refit" not in never.history and never.refit_examples == 0
+    assert "refitted" not in never.summary()
+    with pytest.raises(ValueError, match="refit must be one of .*got 'sometimes'"):
+        zoo.finetune(BACKBONE, few_digits, refit="sometimes", verbose=0)
 
 
 @pytest.mark.parametrize("bad", [0, -1e-3, "fast"])

@@ -28,6 +28,11 @@ from zoo.transfer.freeze import freeze, unfreeze
 from zoo.transfer.layerwise import check_decay, layerwise_lr
 
 AUGMENTATIONS = ("flip", "translate", "zoom", "rotate", "contrast")
+REFITS = ("auto", "always", "never")
+# refit="auto" refits when the training split has fewer images per class than this: there the
+# validation images are a large share of all (15% of a folder: 2 of 10 per class) and the
+# refit costs seconds (benchmarks/results/transfer_defaults.md)
+REFIT_BELOW = 50
 
 
 @dataclasses.dataclass
@@ -41,14 +46,17 @@ class FinetuneResult:
     winner: str = "phase2"       # the phase whose weights the model ends with
     seconds: float = 0.0         # wall time of the whole run
     learning_rate: float = 0.0   # phase 1's rate (the range test's pick under "auto")
+    refit_examples: int = 0      # > 0: the model was refitted on train + validation (this many)
 
     def summary(self) -> str:
         """One line: test accuracy, the phase that won, wall time, where the files are."""
         test = self.metrics["test"].get("accuracy", float("nan"))
         where = (f"; model {self.out / 'model.keras'}, card {self.out / 'README.md'}"
                  if self.out is not None else "")
+        refit = (f", refitted on train + validation ({self.refit_examples} images)"
+                 if self.refit_examples else "")
         return (f"zoo finetune: test accuracy {test:.4f}; {self.winner} won "
-                f"(val accuracy {self._val(self.winner):.4f}); {self.seconds:.0f} s{where}")
+                f"(val accuracy {self._val(self.winner):.4f}){refit}; {self.seconds:.0f} s{where}")
 
     def _val(self, phase):
         return self.metrics.get(phase, {}).get("val_accuracy", float("nan"))
@@ -136,7 +144,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
              class_weight="auto", dropout=0.2, pooling="avg", alpha=None, minimalistic=False,
-             batchnorm="train", exports=(), seed=0, overwrite=False, verbose=2):
+             batchnorm="train", refit="never", exports=(), seed=0, overwrite=False,
+             verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
 
@@ -150,7 +159,11 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     images (`zoo.train.lr_find`). batchnorm: "inference" (the backbone's BatchNorm keeps its
     pretrained statistics in phase 2) or "train" (phase 2 updates them and their scale and
     offset). The model ends with the weights of the phase with the better validation
-    accuracy (phase 2 only if it did at least as well).
+    accuracy (phase 2 only if it did at least as well). refit: "always" trains the winning
+    recipe once more from the pretrained weights on train + validation (phase 1's epochs, then
+    phase 2's up to its best epoch; no early stopping), "auto" does so when the training split
+    has fewer than REFIT_BELOW images per class, "never" keeps the model the phases chose. The
+    test split is never trained on; metrics["phase*"] stay those of the choosing run.
     """
     import time
 
@@ -200,17 +213,36 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
 
         warnings.warn(f"zoo.finetune: training images: {problem}", UserWarning, stacklevel=2)
 
-    base = make_backbone(backbone, input_shape=input_shape, weights=weights, trainable=False,
-                         input_range=input_range, alpha=alpha, minimalistic=minimalistic,
-                         pooling="grid" if pooling == "grid" else None)  # avg: classifier's
-    model = classifier(base, num_classes=num_classes, dropout=dropout,
-                       augmentation=augmentation_layers(augment, seed),
-                       frozen_batchnorm=batchnorm == "inference",
-                       name=f"{backbone}_finetuned")
+    def build():  # the pretrained backbone + a new head, backbone frozen (phase 1)
+        base = make_backbone(backbone, input_shape=input_shape, weights=weights,
+                             trainable=False, input_range=input_range, alpha=alpha,
+                             minimalistic=minimalistic,
+                             pooling="grid" if pooling == "grid" else None)  # avg: classifier's
+        built = classifier(base, num_classes=num_classes, dropout=dropout,
+                           augmentation=augmentation_layers(augment, seed),
+                           frozen_batchnorm=batchnorm == "inference",
+                           name=f"{backbone}_finetuned")
+        freeze(built, verbose=bool(verbose), recompile=False)  # compiled once, below
+        return built
+
+    def phase2_schedule(n):  # linear warm-up to the peak rate, then cosine decay
+        steps_per_epoch = -(-n // batch_size)
+        return keras.optimizers.schedules.CosineDecay(
+            0.0, steps_per_epoch * epochs[1], warmup_target=finetune_learning_rate or
+            learning_rate / 10, warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
+
+    def to_phase2(built, n):
+        unfreeze(built, top=unfreeze_top, from_block=unfreeze_from, batchnorm=batchnorm,
+                 learning_rate=phase2_schedule(n), verbose=bool(verbose))
+        if layer_decay is not None:
+            layerwise_lr(built, decay=layer_decay, verbose=bool(verbose))
+
+    if refit not in REFITS:
+        raise ValueError(f"zoo.finetune: refit must be one of {REFITS}, got {refit!r}")
+    model = build()
     weights_by_class = class_weights(y, num_classes, class_weight)
 
     # phase 1: frozen backbone, new head
-    freeze(model, verbose=bool(verbose), recompile=False)  # compiled once, below
     if auto_lr:
         from zoo.train.lr_find import range_test
 
@@ -226,17 +258,10 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     metrics = {"phase1": _evaluate(model, xv, yv, "val_")}
 
     # phase 2: unfreeze the top, BatchNorm stays frozen, warm-up + cosine decay, early stop
+    phase2_epochs = 0
     if epochs[1]:
-        steps_per_epoch = -(-len(x) // batch_size)
-        peak = finetune_learning_rate or learning_rate / 10
-        schedule = keras.optimizers.schedules.CosineDecay(
-            0.0, steps_per_epoch * epochs[1], warmup_target=peak,
-            warmup_steps=steps_per_epoch * min(warmup_epochs, epochs[1]))
         after_phase1 = [keras.ops.convert_to_numpy(w) for w in model.weights]
-        unfreeze(model, top=unfreeze_top, from_block=unfreeze_from, batchnorm=batchnorm,
-                 learning_rate=schedule, verbose=bool(verbose))
-        if layer_decay is not None:
-            layerwise_lr(model, decay=layer_decay, verbose=bool(verbose))
+        to_phase2(model, len(x))
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                              restore_best_weights=True)
         phase2 = model.fit(x, y, batch_size=batch_size, epochs=epochs[1],
@@ -250,8 +275,28 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
                 variable.assign(value)
         else:
             winner = "phase2"
+            # the epochs that got the restored weights (EarlyStopping's best one)
+            phase2_epochs = int(getattr(stop, "best_epoch", len(phase2.epoch) - 1)) + 1
     else:
         winner = "phase1"
+
+    # refit: the winner's recipe again, from the pretrained weights, on train + validation
+    refitted = refit == "always" or (refit == "auto" and len(y) < REFIT_BELOW * num_classes)
+    if refitted:
+        xr, yr = np.concatenate([x, xv]), np.concatenate([y, yv])
+        keras.utils.set_random_seed(seed)
+        model = build()
+        weights_by_class = class_weights(yr, num_classes, class_weight)
+        compile_model(model, learning_rate=learning_rate)
+        fitted = model.fit(xr, yr, batch_size=batch_size, epochs=epochs[0],
+                           class_weight=weights_by_class, verbose=verbose)
+        history["refit"] = _floats(fitted.history)
+        if phase2_epochs:
+            to_phase2(model, len(xr))
+            fitted = model.fit(xr, yr, batch_size=batch_size, epochs=phase2_epochs,
+                               class_weight=weights_by_class, verbose=verbose)
+            history["refit"] = {k: history["refit"][k] + v
+                                for k, v in _floats(fitted.history).items()}
     metrics["test"] = _evaluate(model, xt, yt, "")
     predicted = np.argmax(model.predict(xt, verbose=0), axis=-1)
     confusion = np.zeros((num_classes, num_classes), np.int64)
@@ -270,9 +315,12 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
                            "unfreeze_top": unfreeze_top, "unfreeze_from": unfreeze_from,
                            "layer_decay": layer_decay, "warmup_epochs": warmup_epochs,
                            "patience": patience,
-                           "class_weight": weights_by_class, "seed": seed}}
+                           "class_weight": weights_by_class, "seed": seed,
+                           "refit": refit, "refitted": refitted,
+                           "phase2_epochs_refit": phase2_epochs if refitted else None}}
     result = FinetuneResult(model, out, metrics, history, confusion, {}, winner=winner,
-                            learning_rate=float(learning_rate))
+                            learning_rate=float(learning_rate),
+                            refit_examples=int(len(y) + len(yv)) if refitted else 0)
     if out is not None:
         _write_run(result, config, spec, info, x)
         for kind in exports:
@@ -404,7 +452,9 @@ def _model_card(config, metadata, result):
         "- phase 1 rate: " + ("picked by a learning-rate range test"
                               if t.get("learning_rate_auto") else "given") + "; "
         f"BatchNorm in phase 2: {t.get('batchnorm')}; the model holds {t.get('winner')}'s "
-        "weights (the better validation accuracy)",
+        "weights (the better validation accuracy)"
+        + (f", refitted on train + validation ({result.refit_examples} images)"
+           if result.refit_examples else ""),
         f"- test accuracy: {test.get('accuracy', float('nan')):.4f}, "
         f"test loss: {test.get('loss', float('nan')):.4f}",
         "",
