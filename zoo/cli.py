@@ -394,8 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="phase 2: the backbone's BatchNorm trains (default) or keeps its "
                         "pretrained statistics (inference)")
     p.add_argument("--pooling", choices=("avg", "grid"), default="avg",
-                   help="the head's pooling of the backbone's feature map: global average, "
-                        "or the mean of each cell of a 2x2 grid (keeps layout)")
+                   help="the head's pooling of the backbone's feature map: global average "
+                        "(default), or the mean of each cell of a 2x2 grid (keeps layout; "
+                        "better at 10 images per class on digits, worse above: "
+                        "benchmarks/results/transfer_defaults.md)")
     p.add_argument("--refit", choices=("auto", "always", "never"), default="never",
                    help="train the winning recipe again on train + validation: always, never "
                         "(default), or auto: when under 50 training images per class")
