@@ -230,6 +230,15 @@ def cmd_export(args) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_sample(args) -> int:
+    from zoo.inference.sample import sample
+
+    result = sample(args.run, args.n, out=args.out, seed=args.seed, columns=args.columns,
+                    scale=args.scale, label=args.label)
+    print(result.summary())
+    return 0
+
+
 def cmd_explain(args) -> int:
     from zoo.inference.explain import explain
 
@@ -242,15 +251,6 @@ def cmd_explain(args) -> int:
         print(f"zoo explain: skipped {file} ({reason}: not a readable image)", file=sys.stderr)
     print(result.summary())
     return 0 if result.files else 2
-
-
-def cmd_sample(args) -> int:
-    from zoo.inference.sample import sample
-
-    result = sample(args.run, args.n, out=args.out, seed=args.seed, columns=args.columns,
-                    scale=args.scale, label=args.label)
-    print(result.summary())
-    return 0
 
 
 def cmd_generate(args) -> int:
@@ -436,13 +436,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("export", help="export an image run and check it against the Keras model")
+    p = sub.add_parser("export", help="export a run (SavedModel, TFLite, ONNX) and check it "
+                                      "against the Keras model on real inputs")
     p.add_argument("run", help="a run folder (zoo train / zoo finetune) or a .keras file")
     p.add_argument("--format", required=True,
-                   choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8"))
+                   choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8",
+                            "onnx"))
     p.add_argument("--out", help="where to write (default: RUN/exports/...)")
-    p.add_argument("--data", help="images to check parity on (default: the run's own folder)")
+    p.add_argument("--data", help="inputs to check parity on: an image folder or a dataset name "
+                                  "(digits, sequences:TASK, text:TASK, ...; default: the run's "
+                                  "own data)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("generate", help="text from a language-model run (gpt, rnn_lm), or "
+                                        "a seq2seq run's output for --source")
+    p.add_argument("run", help="a zoo train run folder (it holds the vocabulary)")
+    p.add_argument("--prompt", help="the text to continue (default: a new line)")
+    p.add_argument("--source", help="transformer_seq2seq: the text to transform, e.g. 12345")
+    p.add_argument("--max-new-tokens", type=int,
+                   help="default 100; seq2seq: up to its end token, at most its max_length")
+    p.add_argument("--temperature", type=float,
+                   help="sampling temperature, 0 = the most likely token (default: 1.0; "
+                        "greedy for seq2seq)")
+    p.add_argument("--top-k", type=int, help="sample from the K most likely tokens only")
+    p.add_argument("--beam", type=int, default=1,
+                   help="beam search with B beams: the most likely sequence it finds "
+                        "(deterministic; not with --temperature or --top-k)")
+    p.add_argument("--seed", type=int, help="sampling seed (default: a fresh draw)")
+    p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("explain", help="Grad-CAM heatmaps: where in each image a run sees its "
                                        "class (a PNG per image)")
@@ -472,23 +493,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", help="conditional GANs: draw only this class (name or index; "
                                    "default: every class in turn)")
     p.set_defaults(func=cmd_sample)
-
-    p = sub.add_parser("generate", help="text from a language-model run (gpt, rnn_lm), or "
-                                        "a seq2seq run's output for --source")
-    p.add_argument("run", help="a zoo train run folder (it holds the vocabulary)")
-    p.add_argument("--prompt", help="the text to continue (default: a new line)")
-    p.add_argument("--source", help="transformer_seq2seq: the text to transform, e.g. 12345")
-    p.add_argument("--max-new-tokens", type=int,
-                   help="default 100; seq2seq: up to its end token, at most its max_length")
-    p.add_argument("--temperature", type=float,
-                   help="sampling temperature, 0 = the most likely token (default: 1.0; "
-                        "greedy for seq2seq)")
-    p.add_argument("--top-k", type=int, help="sample from the K most likely tokens only")
-    p.add_argument("--beam", type=int, default=1,
-                   help="beam search with B beams: the most likely sequence it finds "
-                        "(deterministic; not with --temperature or --top-k)")
-    p.add_argument("--seed", type=int, help="sampling seed (default: a fresh draw)")
-    p.set_defaults(func=cmd_generate)
     return parser
 
 
@@ -500,8 +504,10 @@ def main(argv=None) -> int:
     except (KeyError, ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
         if os.environ.get("ZOO_DEBUG") == "1":  # the full traceback, for bug reports
             raise
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"zoo {args.command}: error: {message}", file=sys.stderr)
+        message = str(err.args[0] if isinstance(err, KeyError) and err.args else err)
+        prefix = f"zoo {args.command}: "  # the library's own messages often name the command
+        message = message[len(prefix):] if message.startswith(prefix) else message
+        print(f"{prefix}error: {message}", file=sys.stderr)
         return 2
 
 

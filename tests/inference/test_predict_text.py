@@ -132,7 +132,7 @@ def test_a_regressor_gives_its_values(runs, tmp_path, capsys):
 def test_input_of_the_wrong_kind_is_one_line_and_exit_2(runs, tmp_path, capsys):
     code, out, err = _predict(capsys, str(runs / "image"), "a line of text")
     assert code == 2
-    assert err.strip() == ("zoo predict: error: zoo predict: no file or folder at 'a line of "
+    assert err.strip() == ("zoo predict: error: no file or folder at 'a line of "
                            f"text'; {str(runs / 'image')!r} takes images (32, 32, 3) (image "
                            "files and folders; text is read by text classifiers only)")
     code, out, err = _predict(capsys, str(runs / "parity"), "a line of text")

@@ -24,9 +24,16 @@ def export_savedmodel(model, folder, *, overwrite: bool = True) -> Path:
 
 
 def serve(folder, x):
-    """Predictions of the SavedModel in `folder` on NumPy `x` (its `serve` endpoint)."""
+    """Predictions of the SavedModel in `folder` on NumPy `x` (its `serve` endpoint): one array,
+    or a list of arrays in the model's input order; each is cast to its input's dtype (token
+    ids stay integers)."""
     import numpy as np
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(folder))
-    return np.asarray(loaded.serve(tf.constant(np.asarray(x, np.float32))))
+    spec = loaded.serve.input_signature[0]
+    if isinstance(spec, (list, tuple)):
+        inputs = [tf.constant(np.asarray(a, s.dtype.as_numpy_dtype)) for a, s in zip(x, spec)]
+    else:
+        inputs = tf.constant(np.asarray(x, spec.dtype.as_numpy_dtype))
+    return np.asarray(loaded.serve(inputs))

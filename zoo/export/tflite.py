@@ -2,9 +2,10 @@
 
 Keras 3 has no calibration helper for post-training integer quantization; `export_tflite`
 converts through a SavedModel and, for "int8", calibrates on a representative dataset drawn
-from the training data (`representative_data`, a NumPy array of inputs; a few hundred
-examples suffice). int8 models keep float32 inputs and outputs (quantize/dequantize inside),
-so they are a drop-in replacement; weights and activations are int8 (TFLITE_BUILTINS_INT8).
+from the training data (`representative_data`, a NumPy array of inputs, or {input name:
+array} for a model with several inputs; a few hundred examples suffice). int8 models keep
+float32 inputs and outputs (quantize/dequantize inside), so they are a drop-in replacement;
+weights and activations are int8 (TFLITE_BUILTINS_INT8).
 """
 
 from __future__ import annotations
@@ -38,11 +39,22 @@ def export_tflite(model, path, *, preset: str = "float32", representative_data=N
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.target_spec.supported_types = [tf.float16]
         elif preset == "int8":
-            samples = np.asarray(representative_data, np.float32)[:calibration_steps]
+            # {input name: array} for a model with several inputs; token ids stay integers
+            dtypes = {i.name: i.dtype for i in model.inputs}
+            if isinstance(representative_data, dict):
+                samples = {name: np.asarray(a, dtypes[name])[:calibration_steps]
+                           for name, a in representative_data.items()}
+            else:
+                samples = np.asarray(representative_data,
+                                     model.inputs[0].dtype)[:calibration_steps]
 
             def representative_dataset():
-                for sample in samples:
-                    yield [sample[None]]
+                if not isinstance(samples, dict):
+                    for sample in samples:
+                        yield [sample[None]]
+                    return
+                for i in range(min(len(a) for a in samples.values())):
+                    yield {name: a[i:i + 1] for name, a in samples.items()}
 
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.representative_dataset = representative_dataset
@@ -57,25 +69,27 @@ def export_tflite(model, path, *, preset: str = "float32", representative_data=N
 
 
 def predict_tflite(path, x, *, batch_size: int = 1):
-    """Run the `.tflite` model at `path` on NumPy `x`, one example at a time (float I/O), with
-    LiteRT's interpreter (`ai-edge-litert`; `tf.lite.Interpreter` is deprecated and scheduled
-    for deletion)."""
+    """Run the `.tflite` model at `path` on NumPy `x` (one array, or {input name: array} for a
+    model with several inputs), `batch_size` examples at a time, with LiteRT's interpreter
+    (`ai-edge-litert`; `tf.lite.Interpreter` is deprecated and scheduled for deletion). Inputs
+    are cast to the file's input dtypes (float32, or int32 token ids); int8 files keep float
+    I/O."""
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(path))
-    input_detail = interpreter.get_input_details()[0]
-    output_detail = interpreter.get_output_details()[0]
-    interpreter.resize_tensor_input(input_detail["index"], (batch_size, *np.shape(x)[1:]))
-    interpreter.allocate_tensors()
+    runner = Interpreter(model_path=str(path)).get_signature_runner()
+    details = runner.get_input_details()
+    if not isinstance(x, dict):
+        if len(details) != 1:
+            raise ValueError(f"predict_tflite: {str(path)!r} takes {len(details)} inputs "
+                             f"{sorted(details)}; pass {{name: array}}")
+        x = {next(iter(details)): x}
+    if set(x) != set(details):
+        raise ValueError(f"predict_tflite: {str(path)!r} takes inputs {sorted(details)}, got "
+                         f"{sorted(x)}")
+    x = {name: np.asarray(a, details[name]["dtype"]) for name, a in x.items()}
     outputs = []
-    x = np.asarray(x, np.float32)
-    for start in range(0, len(x), batch_size):
-        batch = x[start:start + batch_size]
-        if len(batch) < batch_size:
-            interpreter.resize_tensor_input(input_detail["index"], batch.shape)
-            interpreter.allocate_tensors()
-        interpreter.set_tensor(input_detail["index"], batch)
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(output_detail["index"]).copy())
+    for start in range(0, len(next(iter(x.values()))), batch_size):
+        result = runner(**{name: a[start:start + batch_size] for name, a in x.items()})
+        outputs.append(next(iter(result.values())).copy())
     return np.concatenate(outputs)

@@ -130,10 +130,12 @@ class MultiHeadAttention(keras.layers.Layer):
         """(B or 1, 1, T, S) booleans from a (B, S) padding mask and/or causality, or None."""
         ops = keras.ops
         mask = None
+        # expand_dims, not [None, None]: TFLite has no builtin StridedSlice for new axes on
+        # booleans, so indexing kept gpt and transformer_seq2seq from exporting (export_matrix.md)
         if causal:
-            mask = causal_mask(query_length, key_length)[None, None, :, :]
+            mask = ops.expand_dims(ops.expand_dims(causal_mask(query_length, key_length), 0), 0)
         if key_padding_mask is not None:
-            padding = ops.cast(key_padding_mask, "bool")[:, None, None, :]
+            padding = ops.expand_dims(ops.expand_dims(ops.cast(key_padding_mask, "bool"), 1), 1)
             mask = padding if mask is None else ops.logical_and(mask, padding)
         return mask
 
