@@ -431,6 +431,8 @@ def startup(repeats=5):
                               reference=None, ratio=None, machine=machine_name()))
 
 
+from benchmarks.serving import serving  # noqa: E402  (its own module: it exports models)
+
 SUITE = {"overhead": overhead, "anchors": anchors, "xla_policy": xla_policy,
          "roofline": roofline, "pipeline": input_pipeline, "generation": generation,
-         "startup": startup}
+         "startup": startup, "serving": serving}
