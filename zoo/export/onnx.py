@@ -77,16 +77,11 @@ def predict_onnx(path, x):
     import numpy as np
     import onnxruntime
 
+    from zoo.export.saving import named_inputs
+
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     specs = {s.name: s for s in session.get_inputs()}
-    if not isinstance(x, dict):
-        if len(specs) != 1:
-            raise ValueError(f"predict_onnx: {str(path)!r} takes {len(specs)} inputs "
-                             f"{sorted(specs)}; pass {{name: array}}")
-        x = {next(iter(specs)): x}
-    if set(x) != set(specs):
-        raise ValueError(f"predict_onnx: {str(path)!r} takes inputs {sorted(specs)}, got "
-                         f"{sorted(x)}")
+    x = named_inputs(x, specs, owner="predict_onnx", path=path)
     dtypes = {"tensor(float)": np.float32, "tensor(int32)": np.int32,
               "tensor(int64)": np.int64, "tensor(double)": np.float64}
     feed = {name: np.asarray(a, dtypes.get(specs[name].type, np.float32))

@@ -146,3 +146,17 @@ def write_text(path, text: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return p
+
+
+def named_inputs(x, names, *, owner: str, path) -> dict:
+    """{input name: array} for a file taking inputs `names`: `x` itself when it is such a dict,
+    or {the one name: x}; a count or names that do not match are named in a ValueError."""
+    names = list(names)
+    if not isinstance(x, dict):
+        if len(names) != 1:
+            raise ValueError(f"{owner}: {str(path)!r} takes {len(names)} inputs "
+                             f"{sorted(names)}; pass {{name: array}}")
+        x = {names[0]: x}
+    if set(x) != set(names):
+        raise ValueError(f"{owner}: {str(path)!r} takes inputs {sorted(names)}, got {sorted(x)}")
+    return x

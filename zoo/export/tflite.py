@@ -77,16 +77,11 @@ def predict_tflite(path, x, *, batch_size: int = 1):
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
+    from zoo.export.saving import named_inputs
+
     runner = Interpreter(model_path=str(path)).get_signature_runner()
     details = runner.get_input_details()
-    if not isinstance(x, dict):
-        if len(details) != 1:
-            raise ValueError(f"predict_tflite: {str(path)!r} takes {len(details)} inputs "
-                             f"{sorted(details)}; pass {{name: array}}")
-        x = {next(iter(details)): x}
-    if set(x) != set(details):
-        raise ValueError(f"predict_tflite: {str(path)!r} takes inputs {sorted(details)}, got "
-                         f"{sorted(x)}")
+    x = named_inputs(x, details, owner="predict_tflite", path=path)
     x = {name: np.asarray(a, details[name]["dtype"]) for name, a in x.items()}
     outputs = []
     for start in range(0, len(next(iter(x.values()))), batch_size):

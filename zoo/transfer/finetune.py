@@ -158,7 +158,9 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     learning_rate="auto": phase 1's rate from a learning-rate range test on the training
     images (`zoo.train.lr_find`). batchnorm: "inference" (the backbone's BatchNorm keeps its
     pretrained statistics in phase 2) or "train" (phase 2 updates them and their scale and
-    offset). The model ends with the weights of the phase with the better validation
+    offset). pooling: "avg" (global average of the backbone's last map) or "grid" (the means of
+    its 2x2 grid cells, `zoo.layers.GridPooling2D`; measured as an option, not the default:
+    benchmarks/results/transfer_defaults.md). The model ends with the weights of the phase with the better validation
     accuracy (phase 2 only if it did at least as well). refit: "always" trains the winning
     recipe once more from the pretrained weights on train + validation (phase 1's epochs, then
     phase 2's up to its best epoch; no early stopping), "auto" does so when the training split
