@@ -188,7 +188,7 @@ def cmd_finetune(args) -> int:
                       exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
                       verbose=2)
     print(result.summary())
-    return 0
+    return 0 if result.exports_ok else 1
 
 
 def cmd_predict(args) -> int:
@@ -410,8 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "backbone stage trains at that times the rate of the one above")
     p.add_argument("--no-augment", action="store_true", help="no augmentation layers")
     p.add_argument("--export", action="append",
-                   choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8"),
-                   help="also export (repeatable)")
+                   choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8",
+                            "onnx"),
+                   help="also export into --out, each checked against the model on training "
+                        "images as zoo export checks it (repeatable; exit code 1 if one fails)")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_finetune)

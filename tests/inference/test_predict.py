@@ -129,10 +129,10 @@ def test_export_any_run_checks_parity_on_the_runs_own_images(trained, capsys, fm
 
 
 def test_a_broken_export_is_not_called_a_success(trained, capsys, monkeypatch, tmp_path):
-    from zoo.inference import export_run
+    from zoo.export import check
 
     root, run, truth = trained
-    monkeypatch.setitem(export_run.BARS, "tflite-float16", ("max_abs_diff", -1.0))  # unmeetable
+    monkeypatch.setitem(check.BARS, "tflite-float16", ("max_abs_diff", -1.0))  # unmeetable
     out = tmp_path / "m.tflite"
     assert main(["export", str(run), "--format", "tflite-float16", "--out", str(out),
                  "--data", str(root / "held_out")]) == 1

@@ -47,6 +47,12 @@ class FinetuneResult:
     seconds: float = 0.0         # wall time of the whole run
     learning_rate: float = 0.0   # phase 1's rate (the range test's pick under "auto")
     refit_examples: int = 0      # > 0: the model was refitted on train + validation (this many)
+    export_checks: dict = dataclasses.field(default_factory=dict)  # kind: ExportResult
+
+    @property
+    def exports_ok(self) -> bool:
+        """Every requested export converted, ran and met its parity bar."""
+        return all(check.ok for check in self.export_checks.values())
 
     def summary(self) -> str:
         """One line: test accuracy, the phase that won, wall time, where the files are."""
@@ -55,8 +61,11 @@ class FinetuneResult:
                  if self.out is not None else "")
         refit = (f", refitted on train + validation ({self.refit_examples} images)"
                  if self.refit_examples else "")
+        exported = "".join(f"; {kind} {'ok' if check.ok else 'FAILED'}"
+                           for kind, check in self.export_checks.items())
         return (f"zoo finetune: test accuracy {test:.4f}; {self.winner} won "
-                f"(val accuracy {self._val(self.winner):.4f}){refit}; {self.seconds:.0f} s{where}")
+                f"(val accuracy {self._val(self.winner):.4f}){refit}; {self.seconds:.0f} s{where}"
+                f"{exported}")
 
     def _val(self, phase):
         return self.metrics.get(phase, {}).get("val_accuracy", float("nan"))
@@ -70,7 +79,7 @@ class FinetuneResult:
         if self.out is not None:
             lines.append(f"saved model: {self.out / 'model.keras'}")
             lines.append(f"confusion matrix: {self.out / 'confusion_matrix.png'}")
-        lines += [f"export {k}: {v}" for k, v in self.exports.items()]
+        lines += [check.summary("export") for check in self.export_checks.values()]
         return "\n".join(lines)
 
 
@@ -154,7 +163,10 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     BatchNorm) trains in phase 2. layer_decay (in (0, 1], e.g. 0.8): phase 2 trains the head
     at the full rate and each backbone stage below at decay times the one above
     (`zoo.layerwise_lr`; saved with model.keras). exports: any of "savedmodel",
-    "tflite-float32", "tflite-float16", "tflite-int8" (int8 calibrated on training images).
+    "tflite-float32", "tflite-float16", "tflite-int8", "onnx", written into `out` and checked
+    against the model on up to 200 training images (int8 calibrated on them) by
+    `zoo.export.check.check_export`: result.exports names the files, result.export_checks
+    holds the parity, and a failed export is renamed `*.failed` (result.exports_ok False).
     learning_rate="auto": phase 1's rate from a learning-rate range test on the training
     images (`zoo.train.lr_find`). batchnorm: "inference" (the backbone's BatchNorm keeps its
     pretrained statistics in phase 2) or "train" (phase 2 updates them and their scale and
@@ -174,6 +186,18 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     from zoo.train import compile_model
 
     started = time.time()
+    from zoo.export.check import FORMATS
+
+    exports = tuple(exports)
+    bad = [kind for kind in exports if kind not in FORMATS]
+    if bad:
+        raise ValueError(f"zoo.finetune: unknown export(s) {bad}; use any of {FORMATS}")
+    if exports and out is None:
+        raise ValueError("zoo.finetune: exports need out= (the run folder they go into)")
+    if "onnx" in exports:
+        from zoo.export.onnx import require
+
+        require()  # a missing extra is an install step: said before training, not after
     if pooling not in ("avg", "grid"):
         raise ValueError(f"zoo.finetune: pooling must be 'avg' or 'grid', got {pooling!r}")
     if batchnorm not in ("inference", "train"):
@@ -326,7 +350,9 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     if out is not None:
         _write_run(result, config, spec, info, x)
         for kind in exports:
-            result.exports[kind] = _export(model, out, kind, x)
+            check = _export(model, out, kind, x)
+            result.exports[kind] = str(check.path)
+            result.export_checks[kind] = check
     result.seconds = time.time() - started
     if verbose:
         print(result.report())
@@ -359,21 +385,13 @@ def inference_model(model):
 
 
 def _export(model, out, kind, x):
-    model = inference_model(model)
-    if kind == "savedmodel":
-        from zoo.export.savedmodel import export_savedmodel
+    """Write `kind` into the run folder and check it against the Keras model on up to 200
+    training images (int8 calibrates on them): a `zoo.export.check.ExportResult`."""
+    from zoo.export.check import check_export, default_name
 
-        return str(export_savedmodel(model, out / "saved_model"))
-    if kind.startswith("tflite-"):
-        from zoo.export.tflite import export_tflite
-
-        preset = kind.split("-", 1)[1]
-        rng = np.random.default_rng(0)
-        sample = x[rng.permutation(len(x))[:200]]
-        return str(export_tflite(model, out / f"model_{preset}.tflite", preset=preset,
-                                 representative_data=sample))
-    raise ValueError(f"zoo.finetune: unknown export {kind!r}; use savedmodel, "
-                     "tflite-float32, tflite-float16 or tflite-int8")
+    sample = x[np.random.default_rng(0).permutation(len(x))[:200]]
+    return check_export(inference_model(model), kind, out / default_name(kind), [sample],
+                        task="classification", described="training images")
 
 
 def _write_run(result, config, spec, info, x):
