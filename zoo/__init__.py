@@ -21,6 +21,7 @@ __all__ = [
     "generate",
     "sample",
     "explain",
+    "open_run",
     "data",
     "train",
 ]
@@ -141,6 +142,17 @@ def layerwise_lr(model, learning_rate=None, **kwargs):
     from zoo.transfer.layerwise import layerwise_lr as _layerwise_lr
 
     return _layerwise_lr(model, learning_rate, **kwargs)
+
+
+def open_run(run):
+    """Load a run folder (or `.keras` file) once, in safe mode, with what its files record
+    (class names, input size, pixel range, vocabulary): a `zoo.inference.runs.Run` that
+    predict, evaluate, explain, generate, sample and export take in place of the path, so
+    repeated calls reuse the loaded model. Example: `run = zoo.open_run("runs/gpt")`, then
+    `[zoo.generate(run, p).text for p in prompts]`."""
+    from zoo.inference.runs import open_run as _open_run
+
+    return _open_run(run)
 
 
 def predict(run, inputs, **kwargs):

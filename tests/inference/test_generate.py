@@ -136,3 +136,57 @@ def test_predict_refuses_a_language_model(runs, capsys):
     assert main(["predict", str(runs / "gpt"), "some text"]) == 2
     assert "is a language model: it writes text, it does not classify it; use zoo generate" \
         in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def word_run(tmp_path_factory):
+    """A tiny word-level `rnn_lm`, trained from Python (the command line's text data is
+    character-level): its vocabulary.json records the level, so generation cuts and joins
+    words as training did."""
+    from zoo.train.run import run as train_run
+
+    out = tmp_path_factory.mktemp("generate-words") / "rnn-words"
+    data = zoo.data.text(task="lm", level="word", seq_len=16, max_chars=20_000, max_vocab=300,
+                         as_numpy=True)
+    train_run("rnn_lm", data=data, epochs=1, batch_size=64, out=out, verbose=0,
+              tensorboard=False, overrides={"stackwise_units": (16,), "embedding_dim": 16})
+    return out, data.info["vocab"]
+
+
+def test_a_word_level_rnn_lm_generates_words_of_its_vocabulary(word_run, capsys):
+    run, vocab = word_run
+    recorded = json.loads((run / "vocabulary.json").read_text())
+    assert recorded["level"] == "word" and recorded["tokens"] == list(vocab)
+    code, text, summary, _ = _generate(capsys, str(run), "--prompt", "def __init__",
+                                       "--max-new-tokens", "6", "--temperature", "0")
+    assert code == 0 and summary[:2] == (6, "greedy"), summary
+    assert text.startswith("def __init__ ")
+    generation = zoo.generate(run, "def __init__", max_new_tokens=6, temperature=0)
+    assert generation.text == text and len(generation.ids) == 6
+    words = [vocab[i] for i in generation.ids]
+    assert "<pad>" not in words and "<unk>" not in words
+    assert text == "def __init__ " + " ".join(words)  # word level: joined with spaces
+    # the log-probability reported is the model's: one forward pass over prompt + new words
+    model = zoo.load(run / "model.keras")
+    ids = [vocab.index(w) for w in ("def", "__init__")] + list(generation.ids)
+    x = np.zeros((1, model.input_shape[1]), dtype="int32")  # the trained length, 16
+    x[0, :len(ids)] = ids  # causal: what follows the last id changes none of its outputs
+    probs = model.predict(x, verbose=0)[0]
+    expected = sum(np.log(probs[t - 1, ids[t]]) for t in range(2, len(ids)))
+    assert generation.log_prob == pytest.approx(expected, abs=1e-3)
+
+
+def test_an_unknown_prompt_word_is_reported_and_an_opened_run_is_reused(word_run, monkeypatch):
+    import zoo.export.saving
+
+    run, _ = word_run
+    opened = zoo.open_run(run)
+    first = zoo.generate(opened, "def zzz_not_a_word", max_new_tokens=3, temperature=0)
+    assert first.unknown == ["zzz_not_a_word"]
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("an opened run must not be loaded again")
+
+    monkeypatch.setattr(zoo.export.saving, "load", no_loading)
+    again = zoo.generate(opened, "def zzz_not_a_word", max_new_tokens=3, temperature=0)
+    assert (again.text, again.ids) == (first.text, first.ids)

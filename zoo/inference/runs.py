@@ -73,9 +73,12 @@ class RunVocabulary:
 
 def open_run(path) -> Run:
     """Load a run folder's model.keras (or a `.keras` file) in safe mode, with its input facts.
-    A folder without a model, or a path that does not exist, is a FileNotFoundError naming it."""
+    A folder without a model, or a path that does not exist, is a FileNotFoundError naming it.
+    A `Run` (opened before) is returned as it is: every command's Python twin takes one."""
     from zoo.export.saving import load
 
+    if isinstance(path, Run):
+        return path
     path = Path(path)
     if path.is_dir():
         model_file = path / "model.keras"
