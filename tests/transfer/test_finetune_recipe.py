@@ -43,6 +43,8 @@ def test_a_diverging_phase_2_loses_and_the_model_keeps_phase_1(few_digits):
     kept = result.model.evaluate(*few_digits.validation, verbose=0, return_dict=True)
     assert kept["accuracy"] == pytest.approx(result.metrics["phase1"]["val_accuracy"])
     assert "phase1 won" in result.summary()
+    assert "refit" not in result.history and result.refit_examples == 0  # refit="never"
+    assert "refitted" not in result.summary()
 
 
 @pytest.mark.parametrize("batchnorm", ["inference", "train"])
@@ -91,10 +93,6 @@ def test_small_folders_refit_the_winner_on_train_and_validation(few_digits):
     assert refit_epochs == 1 + chosen
     assert result.metrics["test"]["accuracy"] == pytest.approx(
         result.model.evaluate(*few_digits.test, verbose=0, return_dict=True)["accuracy"])
-    never = zoo.finetune(BACKBONE, few_digits, epochs=(1, 0), learning_rate=3e-3,
-                         augment=None, refit="never", verbose=0)
-    assert "refit" not in never.history and never.refit_examples == 0
-    assert "refitted" not in never.summary()
     with pytest.raises(ValueError, match="refit must be one of .*got 'sometimes'"):
         zoo.finetune(BACKBONE, few_digits, refit="sometimes", verbose=0)
 
@@ -135,3 +133,26 @@ def test_cli_ends_with_one_summary_line_and_keeps_an_existing_run(tmp_path, caps
         main(argv + ["--learning-rate", "-1", "--overwrite"])
     assert exit_info.value.code == 2
     assert "must be a number > 0 or 'auto'" in capsys.readouterr().err
+
+
+def test_cli_augment_picks_the_layers_and_names_a_bad_one(tmp_path, monkeypatch, capsys):
+    import importlib
+
+    recipe = importlib.import_module("zoo.transfer.finetune")  # the module, not the function
+    seen = {}
+
+    def fake_finetune(backbone, data, **kwargs):  # the CLI's arguments, no training
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(recipe, "finetune", fake_finetune)
+    argv = ["finetune", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+    for extra, expected in (([], ("translate", "zoom")),
+                            (["--augment", "rotate", "flip"], ("rotate", "flip")),
+                            (["--no-augment"], ())):
+        with pytest.raises(SystemExit):
+            main(argv + extra)
+        assert seen["augment"] == expected, extra
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv + ["--augment", "blur"])
+    assert exit_info.value.code == 2 and "'blur'" in capsys.readouterr().err
