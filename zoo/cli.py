@@ -184,7 +184,6 @@ def cmd_finetune(args) -> int:
                       unfreeze_top=args.unfreeze_top, unfreeze_from=args.unfreeze_from,
                       layer_decay=args.layer_decay, batchnorm=args.batchnorm,
                       alpha=args.alpha, pooling=args.pooling, refit=args.refit,
-                      head_init=args.head_init,
                       augment=() if args.no_augment else tuple(args.augment),
                       exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
                       verbose=2)
@@ -402,9 +401,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refit", choices=("auto", "always", "never"), default="never",
                    help="train the winning recipe again on train + validation: always, never "
                         "(default), or auto: when under 50 training images per class")
-    p.add_argument("--head-init", choices=("zeros", "probe"), default="zeros",
-                   help="the new head's start: zeros (default), or a linear probe of the frozen "
-                        "features fitted before phase 1 (LP-FT)")
     p.add_argument("--alpha", type=float,
                    help="width multiplier of a keras.applications backbone (e.g. 0.35)")
     p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")

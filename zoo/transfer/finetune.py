@@ -29,7 +29,6 @@ from zoo.transfer.layerwise import check_decay, layerwise_lr
 
 AUGMENTATIONS = ("flip", "translate", "zoom", "rotate", "contrast")
 REFITS = ("auto", "always", "never")
-HEAD_INITS = ("zeros", "probe")
 # refit="auto" refits when the training split has fewer images per class than this: there the
 # validation images are a large share of all (15% of a folder: 2 of 10 per class) and the
 # refit costs seconds (benchmarks/results/transfer_defaults.md)
@@ -154,8 +153,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
              class_weight="auto", dropout=0.2, pooling="avg", alpha=None, minimalistic=False,
-             batchnorm="train", refit="never", head_init="zeros", exports=(), seed=0,
-             overwrite=False, verbose=2):
+             batchnorm="train", refit="never", exports=(), seed=0, overwrite=False,
+             verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
 
@@ -199,9 +198,6 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
         from zoo.export.onnx import require
 
         require()  # a missing extra is an install step: said before training, not after
-    if head_init not in HEAD_INITS:
-        raise ValueError(f"zoo.finetune: head_init must be one of {HEAD_INITS}, "
-                         f"got {head_init!r}")
     if pooling not in ("avg", "grid"):
         raise ValueError(f"zoo.finetune: pooling must be 'avg' or 'grid', got {pooling!r}")
     if batchnorm not in ("inference", "train"):
@@ -281,8 +277,6 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
         learning_rate = found.suggestion
         if verbose:
             print(found.summary())
-    if head_init == "probe":
-        fit_probe_head(model, x, y, weights_by_class, verbose=verbose)
     compile_model(model, learning_rate=learning_rate)
     phase1 = model.fit(x, y, batch_size=batch_size, epochs=epochs[0], validation_data=(xv, yv),
                        class_weight=weights_by_class, verbose=verbose)
@@ -363,32 +357,6 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     if verbose:
         print(result.report())
     return result
-
-
-def fit_probe_head(model, x, y, class_weight=None, *, steps=300, verbose=0):
-    """Set `model`'s "predictions" layer to a linear probe of its frozen features: an L2-
-    regularised softmax regression fitted full-batch on the (un-augmented) features of `x`, as
-    LP-FT does before fine-tuning (Kumar et al., ICLR 2022). The strength is scikit-learn's
-    default (C=1): 1 / (2 n) on the mean loss."""
-    import keras
-
-    head = model.get_layer("predictions")
-    features = keras.Model(model.inputs, head.input).predict(x, verbose=0, batch_size=256)
-    n, dims = features.shape
-    probe_in = keras.Input((dims,))
-    dense = keras.layers.Dense(head.units, activation="softmax",
-                               kernel_regularizer=keras.regularizers.L2(1.0 / (2 * n)))
-    probe = keras.Model(probe_in, dense(probe_in))
-    probe.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    weights = None if class_weight is None else np.array(
-        [class_weight[int(c)] for c in y], np.float32)
-    fitted = probe.fit(features, y, sample_weight=weights, batch_size=n, epochs=steps,
-                       verbose=0)
-    head.set_weights(dense.get_weights())
-    if verbose:
-        print(f"probe head: loss {fitted.history['loss'][-1]:.4f}, training accuracy "
-              f"{fitted.history['accuracy'][-1]:.4f} after {steps} full-batch steps")
 
 
 def _floats(history):
