@@ -43,13 +43,16 @@ def main(argv=None):
     parser.add_argument("--eval", default="test", choices=("test", "dev"))
     parser.add_argument("--size", type=int, default=32, help="input size (>= 32)")
     parser.add_argument("--inner", type=int, help="resize to this, then pad to 32")
+    parser.add_argument("--weights", default="default",
+                        help="zoo_mobilenet_synthetic's network with these weights (a .h5 "
+                             "file, e.g. another corpus' pretraining; default: the shipped)")
     args = parser.parse_args(argv)
     if args.inner is not None and (args.size != 32 or not 1 <= args.inner <= 32):
         parser.error("--inner N takes 1 <= N <= 32 and the default --size 32")
     size = args.size
 
     net = zoo.backbone("zoo_mobilenet_synthetic", input_shape=(size, size, 3),
-                       input_range=(0, 255))
+                       input_range=(0, 255), weights=args.weights)
     weights = net.get_weights()  # a fresh graph: layer.output of the shared layers is ambiguous
     net = keras.models.clone_model(net)
     net.set_weights(weights)

@@ -1,14 +1,17 @@
 """Pretrain zoo's offline MobileNet-style backbone on rendered letters and IFS fractals, and
 ship its weights under saved_models/ (updates MANIFEST.sha256 and the .pretrain.json record).
 
-    python recipes/pretrain_synthetic_backbone.py          # about 30 min on 2 CPU cores
+    python recipes/pretrain_synthetic_backbone.py          # about 40 min on 2 CPU cores
+    python recipes/pretrain_synthetic_backbone.py --name zoo_mobilenet_glyphs   # wider corpus
 
 Source task: `zoo.transfer.source_task.glyphs_and_fractals`, 100 classes = 52 Latin letters
 drawn from the 21 fonts matplotlib ships (warped, thickened or thinned) + 48 iterated-function-
 system fractal categories (FractalDB-style). No natural images, no digits. The images are
 generated on the fly: every round of training sees new images (seed = --seed + round), made in
 a second process while the network trains on the previous round. A fixed held-out set
-(seed 10**6) gives the source accuracy.
+(seed 10**6) gives the source accuracy. `--name zoo_mobilenet_glyphs` pretrains the same network
+on a wider corpus: 112 glyphs (the Latin letters, Greek and Cyrillic letters unlike any Latin one,
+typeset symbols; still no digits), half of them elastically distorted, + the 48 fractals.
 """
 
 import argparse
@@ -24,10 +27,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HELD_OUT_SEED = 10**6
 
 
-def make_round(n, seed):
+def corpus(name):
+    """glyphs_and_fractals' arguments for backbone `name` (its ZOO_PRETRAINED "corpus")."""
+    from zoo.models import backbone_weights
+    from zoo.transfer import source_task
+
+    spec = dict(backbone_weights.ZOO_PRETRAINED[name].get("corpus", {}))
+    wide = spec.pop("characters", "latin") == "wide"
+    return {"characters": source_task.GLYPH_CHARACTERS_WIDE if wide
+            else source_task.GLYPH_CHARACTERS, **spec}
+
+
+def make_round(n, seed, name):
     from zoo.transfer.source_task import glyphs_and_fractals
 
-    return glyphs_and_fractals(n=n, seed=seed)
+    return glyphs_and_fractals(n=n, seed=seed, **corpus(name))
 
 
 class Progress:
@@ -60,7 +74,9 @@ class Progress:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", default="zoo_mobilenet_synthetic")
+    parser.add_argument("--name", default="zoo_mobilenet_synthetic",
+                        choices=("zoo_mobilenet_synthetic", "zoo_mobilenet_glyphs"),
+                        help="which backbone (its corpus: ZOO_PRETRAINED[name]['corpus'])")
     parser.add_argument("--rounds", type=int, default=18, help="rounds of fresh images")
     parser.add_argument("--round-size", type=int, default=20480, help="images per round")
     parser.add_argument("--held-out", type=int, default=4000, help="source test images")
@@ -79,8 +95,8 @@ def main():
     keras.utils.set_random_seed(args.seed)
     entry = backbone_weights.ZOO_PRETRAINED[args.name]
     out = backbone_weights.SAVED_MODELS if args.out is None else Path(args.out)
-    classes = glyphs_and_fractals_class_names()
-    xt, yt = make_round(args.held_out, HELD_OUT_SEED)
+    classes = glyphs_and_fractals_class_names(corpus(args.name)["characters"])
+    xt, yt = make_round(args.held_out, HELD_OUT_SEED, args.name)
 
     backbone = zoo.build(entry["builder"], **entry["kwargs"], name=args.name)
     inputs = keras.Input(entry["kwargs"]["input_shape"])
@@ -99,11 +115,12 @@ def main():
     start = time.time()
     progress = Progress(steps)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        pending = pool.apply_async(make_round, (args.round_size, args.seed))
+        pending = pool.apply_async(make_round, (args.round_size, args.seed, args.name))
         for r in range(args.rounds):
             x, y = pending.get()
             if r + 1 < args.rounds:
-                pending = pool.apply_async(make_round, (args.round_size, args.seed + r + 1))
+                pending = pool.apply_async(make_round, (args.round_size, args.seed + r + 1,
+                                                         args.name))
             model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0,
                       callbacks=[progress.callback])
     minutes = (time.time() - start) / 60

@@ -76,11 +76,16 @@ def _fit(image, Image):
 
 
 def render_glyphs(labels: np.ndarray, rng: np.random.Generator, *, image_size: int = 32,
-                  characters: str = LETTERS) -> np.ndarray:
+                  characters: str = LETTERS, elastic: float = 0.0) -> np.ndarray:
     """(N, image_size, image_size) float32 masks in [0, 1]: character `labels[i]` in a random
     font that has it, randomly scaled (0.55-1.0 of the frame), rotated (+-15 deg), sheared
-    (+-0.3), shifted, and thinned or thickened."""
+    (+-0.3), shifted, and thinned or thickened. A share `elastic` of them is also bent by a
+    smooth random displacement field first (Simard et al., ICDAR 2003: the local wobble of
+    strokes drawn by hand), so typeset strokes vary as handwritten ones do."""
     from scipy import ndimage
+
+    if not 0.0 <= elastic <= 1.0:
+        raise ValueError(f"render_glyphs: elastic must be a share in [0, 1], got {elastic!r}")
 
     masks, present = glyph_masks(characters)
     n = len(labels)
@@ -93,8 +98,22 @@ def render_glyphs(labels: np.ndarray, rng: np.random.Generator, *, image_size: i
             glyph = ndimage.grey_dilation(glyph, size=(width + 1, width + 1))
         elif width < 0:
             glyph = ndimage.grey_erosion(glyph, size=(2, 2))
+        if elastic and rng.random() < elastic:
+            glyph = _elastic(glyph, rng)
         out[i] = _warp(glyph, rng, image_size)
     return np.clip(out, 0.0, 1.0)
+
+
+def _elastic(mask, rng, *, sigma: float = 6.0, alpha: float = 60.0):
+    """`mask` resampled through a random displacement field: uniform noise smoothed by a
+    Gaussian of `sigma` pixels, scaled to `alpha` (Simard et al.'s recipe at this canvas)."""
+    from scipy import ndimage
+
+    shape = mask.shape
+    dy, dx = (ndimage.gaussian_filter(rng.uniform(-1, 1, shape), sigma) * alpha
+              for _ in range(2))
+    rows, cols = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
+    return ndimage.map_coordinates(mask, (rows + dy, cols + dx), order=1).astype(np.float32)
 
 
 def _warp(mask, rng, image_size):

@@ -51,6 +51,22 @@ ZOO_PRETRAINED = {
                        "from matplotlib's fonts + 48 IFS fractal categories",
         "recipe": "recipes/pretrain_synthetic_backbone.py",
     },
+    "zoo_mobilenet_glyphs": {  # zoo_mobilenet_synthetic's network, a wider corpus
+        "builder": "separable_cnn",
+        "kwargs": {
+            "input_shape": (32, 32, 3), "num_classes": None,
+            "stackwise_filters": (16, 24, 48, 96), "stackwise_blocks": (1, 2, 3, 2),
+            "stackwise_strides": (1, 2, 2, 2), "stackwise_expansion": (1, 4, 4, 4),
+            "se_ratio": 0.0, "stem_filters": 16, "head_filters": 256,
+        },
+        "weights": "zoo_mobilenet_glyphs.weights.h5",
+        "card": "zoo_mobilenet_glyphs.md",
+        "source_task": "glyphs_and_fractals (zoo.transfer.source_task): 112 glyphs (Latin, "
+                       "Greek, Cyrillic, symbols; no digits) rendered from matplotlib's fonts, "
+                       "half of them elastically distorted, + 48 IFS fractal categories",
+        "corpus": {"characters": "wide", "elastic": 0.5},
+        "recipe": "recipes/pretrain_synthetic_backbone.py --name zoo_mobilenet_glyphs",
+    },
 }
 
 

@@ -80,15 +80,22 @@ def textured_shapes(*, n: int = 12000, image_size: int = 32, noise: float = 0.08
 
 # ---- the richer corpus: rendered letters + IFS fractals -----------------------------------
 GLYPH_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # no digits
+# a wider stroke vocabulary (zoo_mobilenet_glyphs): Greek and Cyrillic letters that look like no
+# Latin letter (nor like each other), and typeset symbols; still no digits
+GLYPH_CHARACTERS_WIDE = (GLYPH_CHARACTERS + "ΓΔΘΛΞΠΣΦΨΩαβγδεζηθλμξπρσφψω"
+                         + "БДЖЗИЛЦЧШЩЪЫЬЭЮЯ" + "&@#%?!$§¶*+=<>{}~")
 FRACTAL_CATEGORIES = 48
 
 
 def glyphs_and_fractals(*, n: int, image_size: int = 32, noise: float = 0.05,
-                        grey_fraction: float = 0.4, seed: int = 0,
-                        fractal_seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                        grey_fraction: float = 0.4, seed: int = 0, fractal_seed: int = 0,
+                        characters: str = GLYPH_CHARACTERS,
+                        elastic: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(x, y): `n` images (N, image_size, image_size, 3) float32 in [0, 1] and labels in
-    [0, 100): 52 letters rendered from matplotlib's fonts (`zoo.data.glyphs`, no digits)
-    then 48 IFS fractal categories (`zoo.data.fractals`, fixed by `fractal_seed`).
+    [0, len(characters) + 48): the characters rendered from matplotlib's fonts
+    (`zoo.data.glyphs`; default the 52 Latin letters, no digits; a share `elastic` of them bent
+    by an elastic distortion) then 48 IFS fractal categories (`zoo.data.fractals`, fixed by
+    `fractal_seed`).
 
     Each image: the mask in one colour over a flat or linear-gradient background of a
     contrasting colour, `grey_fraction` of them grey, gaussian noise. A new `seed` gives new
@@ -105,12 +112,12 @@ def glyphs_and_fractals(*, n: int, image_size: int = 32, noise: float = 0.05,
     if n < 1:
         raise ValueError(f"glyphs_and_fractals: n must be >= 1, got {n}")
     rng = np.random.default_rng(seed)
-    letters = len(GLYPH_CHARACTERS)
+    letters = len(characters)
     y = rng.integers(0, letters + FRACTAL_CATEGORIES, n).astype(np.int32)
     masks = np.zeros((n, image_size, image_size), np.float32)
     is_glyph = y < letters
     masks[is_glyph] = render_glyphs(y[is_glyph], rng, image_size=image_size,
-                                    characters=GLYPH_CHARACTERS)
+                                    characters=characters, elastic=elastic)
     systems = ifs_categories(FRACTAL_CATEGORIES, seed=fractal_seed)
     masks[~is_glyph] = render_ifs([systems[k - letters] for k in y[~is_glyph]], rng,
                                   image_size=image_size)
@@ -133,6 +140,6 @@ def glyphs_and_fractals(*, n: int, image_size: int = 32, noise: float = 0.05,
     return np.clip(x, 0.0, 1.0).astype(np.float32), y
 
 
-def glyphs_and_fractals_class_names() -> list[str]:
-    return ([f"letter_{c}" for c in GLYPH_CHARACTERS]
+def glyphs_and_fractals_class_names(characters: str = GLYPH_CHARACTERS) -> list[str]:
+    return ([f"glyph_{c}" if c not in GLYPH_CHARACTERS else f"letter_{c}" for c in characters]
             + [f"fractal_{k:02d}" for k in range(FRACTAL_CATEGORIES)])
