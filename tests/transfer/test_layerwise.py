@@ -141,6 +141,7 @@ def test_cli_passes_layer_decay(monkeypatch, tmp_path):
 
     class Result:
         out = tmp_path
+        exports_ok = True  # no exports asked for
 
         def summary(self):
             return "zoo finetune: (stub)"
