@@ -23,6 +23,14 @@ KERAS_APPS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 SAVED_MODELS = Path(__file__).resolve().parents[2] / "saved_models"
 MANIFEST = "MANIFEST.sha256"
 
+# the network of zoo_mobilenet_synthetic (and of the corpus experiment zoo_mobilenet_glyphs)
+SYNTHETIC_NETWORK = {
+    "input_shape": (32, 32, 3), "num_classes": None,
+    "stackwise_filters": (16, 24, 48, 96), "stackwise_blocks": (1, 2, 3, 2),
+    "stackwise_strides": (1, 2, 2, 2), "stackwise_expansion": (1, 4, 4, 4),
+    "se_ratio": 0.0, "stem_filters": 16, "head_filters": 256,
+}
+
 ZOO_PRETRAINED = {
     "zoo_mobilenet_shapes": {
         "builder": "separable_cnn",  # zoo's MobileNetV2-style inverted-residual network
@@ -39,12 +47,7 @@ ZOO_PRETRAINED = {
     },
     "zoo_mobilenet_synthetic": {
         "builder": "separable_cnn",
-        "kwargs": {
-            "input_shape": (32, 32, 3), "num_classes": None,
-            "stackwise_filters": (16, 24, 48, 96), "stackwise_blocks": (1, 2, 3, 2),
-            "stackwise_strides": (1, 2, 2, 2), "stackwise_expansion": (1, 4, 4, 4),
-            "se_ratio": 0.0, "stem_filters": 16, "head_filters": 256,
-        },
+        "kwargs": SYNTHETIC_NETWORK,
         "weights": "zoo_mobilenet_synthetic.weights.h5",
         "card": "zoo_mobilenet_synthetic.md",
         "source_task": "glyphs_and_fractals (zoo.transfer.source_task): 52 letters rendered "
@@ -56,12 +59,7 @@ ZOO_PRETRAINED = {
     # at 6/class, fine-tuning kept 0.8 and lost shapes 8 (benchmarks/results/transfer_defaults.md)
     "zoo_mobilenet_glyphs": {
         "builder": "separable_cnn",
-        "kwargs": {
-            "input_shape": (32, 32, 3), "num_classes": None,
-            "stackwise_filters": (16, 24, 48, 96), "stackwise_blocks": (1, 2, 3, 2),
-            "stackwise_strides": (1, 2, 2, 2), "stackwise_expansion": (1, 4, 4, 4),
-            "se_ratio": 0.0, "stem_filters": 16, "head_filters": 256,
-        },
+        "kwargs": SYNTHETIC_NETWORK,
         "weights": "zoo_mobilenet_glyphs.weights.h5",
         "card": "zoo_mobilenet_glyphs.md",
         "source_task": "glyphs_and_fractals (zoo.transfer.source_task): 112 glyphs (Latin, "
