@@ -206,28 +206,23 @@ def test_bad_hyperparameters_raise_naming_them(name, bad):
         zoo.build(name, **bad)
 
 
-def test_every_transformer_builds_and_runs_under_jax():
-    script = textwrap.dedent(f"""
+def test_cached_generation_and_seq2seq_decoding_run_under_jax():
+    """Every transformer's build and call under JAX is tests/test_models.py's
+    test_every_model_builds_and_runs_under_jax (each is its builder's first name there)."""
+    script = textwrap.dedent("""
         import numpy as np, keras, zoo
-        from tests.helpers import example_inputs
-        from zoo import registry
         from zoo.models.generation import generate, decode_sequence
         assert keras.backend.backend() == "jax"
-        for name in {TRANSFORMERS!r}:
-            entry = registry.get(name)
-            model = zoo.build(name)
-            y = np.asarray(model(example_inputs(model, entry, n=2)))
-            assert np.isfinite(y).all() and y.shape[0] == 2, name
         gpt = zoo.build("gpt", vocab_size=10)
         head = gpt.get_layer("predictions")
         head.kernel.assign(np.random.default_rng(0).normal(size=head.kernel.shape).astype("float32"))
         a = generate(gpt, [1, 2], max_new_tokens=4, temperature=0)
         assert (a == generate(gpt, [1, 2], max_new_tokens=4, temperature=0, use_cache=False)).all()
         decode_sequence(zoo.build("transformer_seq2seq"), [[3, 4]], max_length=3)
-        print("ok", len({TRANSFORMERS!r}))
+        print("ok")
     """)
     proc = run_under_jax(script)
-    assert f"ok {len(TRANSFORMERS)}" in proc.stdout
+    assert "ok" in proc.stdout.split()
 
 
 # --- learning ----------------------------------------------------------------------------------
