@@ -27,21 +27,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HELD_OUT_SEED = 10**6
 
 
-def corpus(name):
-    """glyphs_and_fractals' arguments for backbone `name` (its ZOO_PRETRAINED "corpus")."""
+def corpus(name, elastic=None):
+    """glyphs_and_fractals' arguments for backbone `name` (its ZOO_PRETRAINED "corpus"; a
+    given `elastic` share replaces the entry's)."""
     from zoo.models import backbone_weights
     from zoo.transfer import source_task
 
     spec = dict(backbone_weights.ZOO_PRETRAINED[name].get("corpus", {}))
     wide = spec.pop("characters", "latin") == "wide"
+    if elastic is not None:
+        spec["elastic"] = elastic
     return {"characters": source_task.GLYPH_CHARACTERS_WIDE if wide
             else source_task.GLYPH_CHARACTERS, **spec}
 
 
-def make_round(n, seed, name):
+def make_round(n, seed, name, elastic=None):
     from zoo.transfer.source_task import glyphs_and_fractals
 
-    return glyphs_and_fractals(n=n, seed=seed, **corpus(name))
+    return glyphs_and_fractals(n=n, seed=seed, **corpus(name, elastic))
 
 
 class Progress:
@@ -77,6 +80,9 @@ def main():
     parser.add_argument("--name", default="zoo_mobilenet_synthetic",
                         choices=("zoo_mobilenet_synthetic", "zoo_mobilenet_glyphs"),
                         help="which backbone (its corpus: ZOO_PRETRAINED[name]['corpus'])")
+    parser.add_argument("--elastic", type=float,
+                        help="share of glyphs elastically distorted (default: the backbone's "
+                             "corpus; an experiment: give --out too, the record says it)")
     parser.add_argument("--rounds", type=int, default=18, help="rounds of fresh images")
     parser.add_argument("--round-size", type=int, default=20480, help="images per round")
     parser.add_argument("--held-out", type=int, default=4000, help="source test images")
@@ -85,6 +91,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="folder (default: saved_models/)")
     args = parser.parse_args()
+    if args.elastic is not None and args.out is None:
+        parser.error("--elastic is an experiment: give --out DIR, so the shipped weights stay")
 
     import keras
 
@@ -96,7 +104,7 @@ def main():
     entry = backbone_weights.ZOO_PRETRAINED[args.name]
     out = backbone_weights.SAVED_MODELS if args.out is None else Path(args.out)
     classes = glyphs_and_fractals_class_names(corpus(args.name)["characters"])
-    xt, yt = make_round(args.held_out, HELD_OUT_SEED, args.name)
+    xt, yt = make_round(args.held_out, HELD_OUT_SEED, args.name, args.elastic)
 
     backbone = zoo.build(entry["builder"], **entry["kwargs"], name=args.name)
     inputs = keras.Input(entry["kwargs"]["input_shape"])
@@ -115,12 +123,13 @@ def main():
     start = time.time()
     progress = Progress(steps)
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        pending = pool.apply_async(make_round, (args.round_size, args.seed, args.name))
+        pending = pool.apply_async(make_round, (args.round_size, args.seed, args.name,
+                                                 args.elastic))
         for r in range(args.rounds):
             x, y = pending.get()
             if r + 1 < args.rounds:
                 pending = pool.apply_async(make_round, (args.round_size, args.seed + r + 1,
-                                                         args.name))
+                                                         args.name, args.elastic))
             model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0,
                       callbacks=[progress.callback])
     minutes = (time.time() - start) / 60
@@ -129,7 +138,8 @@ def main():
           f"{len(classes)} classes); {minutes:.1f} min")
 
     result = backbone_weights.ship(backbone, args.name, {
-        "name": args.name, "source_task": entry["source_task"],
+        "name": args.name, "source_task": entry["source_task"] + (
+            "" if args.elastic is None else f"; elastic share {args.elastic} (--elastic)"),
         "source_test_accuracy": round(test["accuracy"], 4), "classes": len(classes),
         "rounds": args.rounds, "round_size": args.round_size,
         "train_images_seen": args.rounds * args.round_size, "test_images": len(xt),
