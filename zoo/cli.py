@@ -408,11 +408,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer-decay", type=float,
                    help="phase 2: layer-wise learning-rate decay in (0, 1], e.g. 0.8: each "
                         "backbone stage trains at that times the rate of the one above")
-    p.add_argument("--augment", nargs="+", default=["translate", "zoom"],
-                   choices=("flip", "translate", "zoom", "rotate", "contrast"), metavar="AUG",
-                   help="augmentation layers, active in training only: any of flip, translate, "
-                        "zoom, rotate, contrast (default: translate zoom)")
-    p.add_argument("--no-augment", action="store_true", help="no augmentation layers")
+    augment = p.add_mutually_exclusive_group()
+    augment.add_argument("--augment", nargs="+", default=["translate", "zoom"],
+                         choices=("flip", "translate", "zoom", "rotate", "contrast"),
+                         metavar="AUG",
+                         help="augmentation layers, active in training only: any of flip, "
+                              "translate, zoom, rotate, contrast (default: translate zoom)")
+    augment.add_argument("--no-augment", action="store_true", help="no augmentation layers")
     p.add_argument("--export", action="append",
                    choices=("savedmodel", "tflite-float32", "tflite-float16", "tflite-int8",
                             "onnx"),

@@ -156,3 +156,21 @@ def test_cli_augment_picks_the_layers_and_names_a_bad_one(tmp_path, monkeypatch,
     with pytest.raises(SystemExit) as exit_info:
         main(argv + ["--augment", "blur"])
     assert exit_info.value.code == 2 and "'blur'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # both: argparse names the conflict
+        main(argv + ["--augment", "rotate", "--no-augment"])
+    assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def test_cli_choices_are_the_librarys_own_lists():
+    """The command line spells out its choices (so `zoo --help` imports no TensorFlow); they
+    must stay the lists zoo.finetune and zoo.export.check accept."""
+    from zoo.cli import build_parser
+    from zoo.export.check import FORMATS
+    from zoo.transfer.finetune import AUGMENTATIONS
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices
+    options = {name: {opt: action for action in sub[name]._actions
+                      for opt in action.option_strings} for name in ("finetune", "export")}
+    assert tuple(options["finetune"]["--augment"].choices) == AUGMENTATIONS
+    assert tuple(options["finetune"]["--export"].choices) == FORMATS
+    assert tuple(options["export"]["--format"].choices) == FORMATS
