@@ -184,6 +184,7 @@ def cmd_finetune(args) -> int:
                       unfreeze_top=args.unfreeze_top, unfreeze_from=args.unfreeze_from,
                       layer_decay=args.layer_decay, batchnorm=args.batchnorm,
                       alpha=args.alpha, pooling=args.pooling, refit=args.refit,
+                      probe=args.probe,
                       augment=() if args.no_augment else tuple(args.augment),
                       exports=args.export or (), seed=args.seed, overwrite=args.overwrite,
                       verbose=2)
@@ -401,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refit", choices=("auto", "always", "never"), default="never",
                    help="train the winning recipe again on train + validation: always, never "
                         "(default), or auto: when under 50 training images per class")
+    p.add_argument("--probe", choices=("auto", "always", "never"), default="never",
+                   help="average the fine-tuned model with a linear probe on the frozen "
+                        "pretrained features: always, never (default), or auto: when under 50 "
+                        "training images per class")
     p.add_argument("--alpha", type=float,
                    help="width multiplier of a keras.applications backbone (e.g. 0.35)")
     p.add_argument("--unfreeze-top", type=int, help="phase 2: unfreeze the top N layers")

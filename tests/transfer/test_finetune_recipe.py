@@ -37,7 +37,7 @@ def test_a_diverging_phase_2_loses_and_the_model_keeps_phase_1(few_digits):
     """Phase 2 at rate 50 wrecks the backbone; the model must end with phase 1's weights."""
     result = zoo.finetune(BACKBONE, few_digits, epochs=(2, 2), batch_size=16,
                           learning_rate=3e-3, finetune_learning_rate=50.0, augment=None,
-                          patience=100, refit="never", verbose=0)
+                          patience=100, refit="never", probe="never", verbose=0)
     assert result.winner == "phase1"
     assert result.metrics["phase2"]["val_accuracy"] < result.metrics["phase1"]["val_accuracy"]
     kept = result.model.evaluate(*few_digits.validation, verbose=0, return_dict=True)
@@ -56,7 +56,7 @@ def test_batchnorm_statistics_train_only_when_asked(few_digits, batchnorm, capsy
     rate = "auto" if batchnorm == "train" else 1e-3
     result = zoo.finetune(BACKBONE, few_digits, epochs=(1, 1), batch_size=16,
                           learning_rate=rate, augment=None, batchnorm=batchnorm,
-                          refit="never", verbose=1)
+                          refit="never", probe="never", verbose=1)
     if result.winner == "phase1":  # phase 2's statistics were rolled back with its weights
         pytest.fail("phase 2 at its default rate should not lose on digits here")
     after = _moving_means(result.model)
@@ -76,25 +76,52 @@ def test_batchnorm_statistics_train_only_when_asked(few_digits, batchnorm, capsy
         assert "learning-rate range test" not in printed and result.learning_rate == 1e-3
 
 
-def test_small_folders_refit_the_winner_on_train_and_validation(few_digits):
-    """8 training images per class (< REFIT_BELOW): "auto" trains the winning recipe again on
-    train + validation; phase 1's epochs, then phase 2's up to its best epoch."""
-    from zoo.transfer.finetune import REFIT_BELOW
+def test_small_folders_refit_the_winner_and_average_it_with_a_linear_probe(few_digits,
+                                                                            tmp_path):
+    """8 training images per class (< REFIT_BELOW, < PROBE_BELOW): refit="auto" trains the
+    winning recipe again on train + validation (phase 1's epochs, then phase 2's up to its best
+    epoch); probe="auto" averages the model with a linear probe fitted on the same images, and
+    the run's model.keras is that one plain model (safe-mode `keras.saving.load_model`)."""
+    import keras
 
-    assert 8 < REFIT_BELOW
+    from zoo.transfer.finetune import PROBE_BELOW, REFIT_BELOW
+
+    assert 8 < min(REFIT_BELOW, PROBE_BELOW)
     result = zoo.finetune(BACKBONE, few_digits, epochs=(1, 1), batch_size=16,
                           learning_rate=3e-3, augment=None, patience=100, refit="auto",
-                          verbose=0)
+                          probe="auto", out=tmp_path / "run", verbose=0)
     n = len(few_digits.train[1]) + len(few_digits.validation[1])
     assert result.refit_examples == n == 120
     assert f"refitted on train + validation ({n} images)" in result.summary()
     refit_epochs = len(result.history["refit"]["loss"])
     chosen = 1 if result.winner == "phase2" else 0  # patience 100: phase 2's last epoch
     assert refit_epochs == 1 + chosen
+
+    # the probe: the model is the mean of the fine-tuned model's and the probe's probabilities
+    assert result.probe_examples == n
+    alone = result.metrics["test_finetuned"]["accuracy"]
+    assert f"averaged with a linear probe ({n} images; alone it scored {alone:.4f})" in \
+        result.summary()
+    x = few_digits.test[0][:16]
+    finetuned = result.model.get_layer(f"{BACKBONE}_finetuned")
+    probe_part = keras.Model(result.model.inputs, result.model.get_layer("probe").output)
+    np.testing.assert_allclose(
+        result.model.predict(x, verbose=0),
+        (finetuned.predict(x, verbose=0) + probe_part.predict(x, verbose=0)) / 2, atol=1e-5)
     assert result.metrics["test"]["accuracy"] == pytest.approx(
         result.model.evaluate(*few_digits.test, verbose=0, return_dict=True)["accuracy"])
+    loaded = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0),
+                               atol=1e-5)
+    card = (tmp_path / "run" / "README.md").read_text()
+    assert f"averaged with a linear probe" in card and f"{alone:.4f}" in card
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["training"]["probe"] == "auto" and config["training"]["probed"] is True
+
     with pytest.raises(ValueError, match="refit must be one of .*got 'sometimes'"):
         zoo.finetune(BACKBONE, few_digits, refit="sometimes", verbose=0)
+    with pytest.raises(ValueError, match="probe must be one of .*got 'yes'"):
+        zoo.finetune(BACKBONE, few_digits, probe="yes", verbose=0)
 
 
 @pytest.mark.parametrize("bad", [0, -1e-3, "fast"])

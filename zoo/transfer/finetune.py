@@ -33,6 +33,10 @@ REFITS = ("auto", "always", "never")
 # validation images are a large share of all (15% of a folder: 2 of 10 per class) and the
 # refit costs seconds (benchmarks/results/transfer_defaults.md)
 REFIT_BELOW = 50
+PROBES = ("auto", "always", "never")
+# probe="auto" averages the model with a linear probe when the training split has fewer images
+# per class than this (benchmarks/results/transfer_defaults.md, "Probe ensemble")
+PROBE_BELOW = 50
 
 
 @dataclasses.dataclass
@@ -47,6 +51,7 @@ class FinetuneResult:
     seconds: float = 0.0         # wall time of the whole run
     learning_rate: float = 0.0   # phase 1's rate (the range test's pick under "auto")
     refit_examples: int = 0      # > 0: the model was refitted on train + validation (this many)
+    probe_examples: int = 0      # > 0: averaged with a linear probe fitted on this many images
     export_checks: dict = dataclasses.field(default_factory=dict)  # kind: ExportResult
 
     @property
@@ -61,6 +66,9 @@ class FinetuneResult:
                  if self.out is not None else "")
         refit = (f", refitted on train + validation ({self.refit_examples} images)"
                  if self.refit_examples else "")
+        if self.probe_examples:
+            refit += (f", averaged with a linear probe ({self.probe_examples} images; "
+                      f"alone it scored {self.metrics['test_finetuned']['accuracy']:.4f})")
         exported = "".join(f"; {kind} {'ok' if check.ok else 'FAILED'}"
                            for kind, check in self.export_checks.items())
         return (f"zoo finetune: test accuracy {test:.4f}; {self.winner} won "
@@ -153,8 +161,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
              class_weight="auto", dropout=0.2, pooling="avg", alpha=None, minimalistic=False,
-             batchnorm="train", refit="never", exports=(), seed=0, overwrite=False,
-             verbose=2):
+             batchnorm="train", refit="never", probe="never", exports=(), seed=0,
+             overwrite=False, verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
 
@@ -178,6 +186,11 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     phase 2's up to its best epoch; no early stopping), "auto" does so when the training split
     has fewer than REFIT_BELOW images per class, "never" keeps the model the phases chose. The
     test split is never trained on; metrics["phase*"] stay those of the choosing run.
+    probe: "always" ends with one model that averages the fine-tuned model's class probabilities
+    with those of a linear probe (an L2 softmax regression on the frozen pretrained backbone's
+    pooled features, fitted on train + validation; `zoo.transfer.probe`), "auto" does so when the
+    training split has fewer than PROBE_BELOW images per class, "never" keeps the fine-tuned
+    model alone. metrics["test_finetuned"] then holds the fine-tuned model's own test scores.
     """
     import time
 
@@ -265,6 +278,8 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
 
     if refit not in REFITS:
         raise ValueError(f"zoo.finetune: refit must be one of {REFITS}, got {refit!r}")
+    if probe not in PROBES:
+        raise ValueError(f"zoo.finetune: probe must be one of {PROBES}, got {probe!r}")
     model = build()
     weights_by_class = class_weights(y, num_classes, class_weight)
 
@@ -323,6 +338,23 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
                                class_weight=weights_by_class, verbose=verbose)
             history["refit"] = {k: history["refit"][k] + v
                                 for k, v in _floats(fitted.history).items()}
+    # probe: the fine-tuned model averaged with a linear probe on the pretrained features
+    probed = probe == "always" or (probe == "auto" and len(y) < PROBE_BELOW * num_classes)
+    if probed:
+        from zoo.transfer.probe import fit_probe, with_probe
+
+        metrics["test_finetuned"] = _evaluate(model, xt, yt, "")
+        base = make_backbone(backbone, input_shape=input_shape, weights=weights,
+                             trainable=False, input_range=input_range, alpha=alpha,
+                             minimalistic=minimalistic,
+                             pooling="grid" if pooling == "grid" else "avg")
+        xp, yp = np.concatenate([x, xv]), np.concatenate([y, yv])
+        fitted = fit_probe(base.predict(xp, batch_size=64, verbose=0), yp, num_classes,
+                           seed=seed)
+        model = with_probe(inference_model(model), base, fitted, name=model.name)
+        compile_model(model, learning_rate=learning_rate)  # evaluate() needs loss and metrics
+        # built now, so the saved file holds the optimizer state load_model expects (no warning)
+        model.optimizer.build(model.trainable_variables)
     metrics["test"] = _evaluate(model, xt, yt, "")
     predicted = np.argmax(model.predict(xt, verbose=0), axis=-1)
     confusion = np.zeros((num_classes, num_classes), np.int64)
@@ -343,10 +375,12 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
                            "patience": patience,
                            "class_weight": weights_by_class, "seed": seed,
                            "refit": refit, "refitted": refitted,
+                           "probe": probe, "probed": probed,
                            "phase2_epochs_refit": phase2_epochs if refitted else None}}
     result = FinetuneResult(model, out, metrics, history, confusion, {}, winner=winner,
                             learning_rate=float(learning_rate),
-                            refit_examples=int(len(y) + len(yv)) if refitted else 0)
+                            refit_examples=int(len(y) + len(yv)) if refitted else 0,
+                            probe_examples=int(len(y) + len(yv)) if probed else 0)
     if out is not None:
         _write_run(result, config, spec, info, x)
         for kind in exports:
@@ -475,6 +509,12 @@ def _model_card(config, metadata, result):
         "weights (the better validation accuracy)"
         + (f", refitted on train + validation ({result.refit_examples} images)"
            if result.refit_examples else ""),
+        *([f"- averaged with a linear probe: the mean of the fine-tuned model's class "
+           f"probabilities and those of an L2 softmax regression on the frozen pretrained "
+           f"backbone's pooled features (fitted on {result.probe_examples} train + validation "
+           f"images); the fine-tuned model alone scored "
+           f"{result.metrics['test_finetuned']['accuracy']:.4f} on test"]
+          if result.probe_examples else []),
         f"- test accuracy: {test.get('accuracy', float('nan')):.4f}, "
         f"test loss: {test.get('loss', float('nan')):.4f}",
         "",
