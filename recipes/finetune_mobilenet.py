@@ -13,6 +13,7 @@ works with no network. With ImageNet weights in the Keras cache, use --backbone 
 
 import argparse
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -64,7 +65,8 @@ def main():
     print(result.summary())
     model = zoo.load(args.out)  # what you ship reloads in safe mode
     print(f"reloaded {model.name}: {model.count_params():,} parameters")
+    return 0 if result.exports_ok else 1  # the summary line names an export that failed
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
