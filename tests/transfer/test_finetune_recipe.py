@@ -114,7 +114,7 @@ def test_small_folders_refit_the_winner_and_average_it_with_a_linear_probe(few_d
     np.testing.assert_allclose(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0),
                                atol=1e-5)
     card = (tmp_path / "run" / "README.md").read_text()
-    assert f"averaged with a linear probe" in card and f"{alone:.4f}" in card
+    assert "averaged with a linear probe" in card and f"{alone:.4f}" in card
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["training"]["probe"] == "auto" and config["training"]["probed"] is True
 
