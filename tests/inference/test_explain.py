@@ -47,7 +47,10 @@ def finetuned(tmp_path_factory):
     assert main(["finetune", "--data", str(root / "images"), "--out", str(run),
                  "--image-size", str(SIZE), "--epochs", "3", "--finetune-epochs", "2",
                  "--learning-rate", "3e-3", "--batch-size", "16",
-                 "--batchnorm", "inference"]) == 0
+                 "--batchnorm", "inference",
+                 # one GAP -> Dense classifier, so Grad-CAM is exactly CAM below (a probe-averaged
+                 # run is explained in tests/transfer/test_finetune_recipe.py)
+                 "--probe", "never"]) == 0
 
     # held-out images: one shape per image, in a known quadrant (0 1 / 2 3), plain background
     count = 12

@@ -152,7 +152,13 @@ def test_finetune_starts_from_the_cached_imagenet_file(written, offline):
     result = zoo.finetune("mobilenet_v2", _tiny_splits(), weights="imagenet", input_shape=SHAPE,
                           alpha=ALPHA, epochs=(1, 0), batch_size=8, verbose=0)
     assert "phase1" in result.history
-    _assert_holds(result.model.get_layer("mobilenet_v2"), values)
+    # under 50 images per class the model is averaged with a linear probe (probe="auto"): the
+    # fine-tuned classifier and the probe's backbone are nested in it, both from the file
+    assert result.probe_examples
+    for part in ("mobilenet_v2_finetuned", "probe_backbone"):
+        inner = result.model.get_layer(part)
+        _assert_holds(inner.get_layer("mobilenet_v2") if part.endswith("finetuned") else inner,
+                      values)
 
 
 def test_cli_finetune_with_a_legacy_h5_weights_file(written, offline, tmp_path):
@@ -171,7 +177,9 @@ def test_cli_finetune_with_a_legacy_h5_weights_file(written, offline, tmp_path):
                "--batch-size", "8", "--no-augment"])
     assert rc == 0
     # the saved run (safe-mode reload): phase 1 only, so the whole backbone is still the file's
-    _assert_holds(zoo.load(out).get_layer("mobilenet_v2"), values)
+    loaded = zoo.load(out)  # averaged with a linear probe (10 images per class)
+    _assert_holds(loaded.get_layer("mobilenet_v2_finetuned").get_layer("mobilenet_v2"), values)
+    _assert_holds(loaded.get_layer("probe_backbone"), values)
 
 
 def test_a_corrupt_file_fails_naming_it_and_the_expected_file(offline, tmp_path):

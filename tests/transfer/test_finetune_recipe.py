@@ -117,6 +117,20 @@ def test_small_folders_refit_the_winner_and_average_it_with_a_linear_probe(few_d
     assert "averaged with a linear probe" in card and f"{alone:.4f}" in card
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["training"]["probe"] == "auto" and config["training"]["probed"] is True
+    # Grad-CAM reads the fine-tuned backbone, by default and by a name both backbones hold
+    from zoo.inference.explain import find_layer
+    from zoo.transfer.model_parts import leaf_layers
+
+    mine = {id(layer) for layer in leaf_layers(finetuned)}
+    assert id(find_layer(loaded)) not in mine  # `loaded` is another model: nothing shared
+    assert {id(find_layer(result.model)), id(find_layer(result.model, "stem_conv"))} <= mine
+    files = []
+    for i, image in enumerate(few_digits.test[0][:2]):
+        files.append(str(tmp_path / f"digit{i}.png"))
+        keras.utils.save_img(files[-1], image * 255.0, scale=False)
+    explained = zoo.explain(tmp_path / "run", files, write=False)
+    assert explained.layer == "head_relu6" and np.isfinite(explained.maps).all()
+    assert explained.maps.shape == (2, 32, 32) and explained.maps.max() > 0
 
     with pytest.raises(ValueError, match="refit must be one of .*got 'sometimes'"):
         zoo.finetune(BACKBONE, few_digits, refit="sometimes", verbose=0)

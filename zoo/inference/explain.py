@@ -155,8 +155,9 @@ def spatial_layers(model) -> list:
 
 
 def find_layer(model, name=None):
-    """The layer Grad-CAM reads: `name` (searched in nested models too), which must output a
-    (H, W, C) map; by default the last such layer whose map is more than 1x1."""
+    """The layer Grad-CAM reads: `name` (searched in nested models too; the last layer of that
+    name in graph order), which must output a (H, W, C) map; by default the last such layer
+    whose map is more than 1x1."""
     spatial = spatial_layers(model)
     wide = [layer for layer in spatial if _cells(layer) != 1]  # a 1x1 map shows no place
     default = (wide or spatial or [None])[-1]
@@ -165,7 +166,9 @@ def find_layer(model, name=None):
             raise ValueError(f"zoo explain: model {model.name!r} has no layer with a spatial "
                              "(H, W, C) output; Grad-CAM needs a convolutional model")
         return default
-    for layer in spatial:
+    # a name in two nested models (a finetune run averaged with a linear probe holds the
+    # backbone twice, the probe's first) is the last one's, as the default is: the fine-tuned one
+    for layer in reversed(spatial):
         if layer.name == name:
             return layer
     named = [layer for layer in _walk(model) if layer.name == name]

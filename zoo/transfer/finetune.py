@@ -6,8 +6,10 @@ it, or its top), BatchNorm training too (`batchnorm="train"`; "inference" keeps 
 statistics), a tenth of phase 1's rate with linear warm-up then cosine decay (optionally
 layer-wise: lower stages slower, `layer_decay`), early stopping on validation loss with the best
 weights restored; if phase 2 ends below phase 1 on validation accuracy, phase 1's weights are
-kept. Augmentation (translate, zoom) is on; class weights balance uneven folders. Each default
-that decides the result (rate, batch 16, BatchNorm, augmentation, 5 + 10 epochs) was chosen on
+kept. Augmentation (translate, zoom) is on; class weights balance uneven folders. Under 50
+training images per class the model ends averaged with a linear probe on the frozen pretrained
+features (`probe="auto"`, `zoo.transfer.probe`). Each default that decides the result (rate,
+batch 16, BatchNorm, augmentation, 5 + 10 epochs, the probe) was chosen on
 the dev folders of `python -m benchmarks.transfer` (benchmarks/results/transfer_defaults.md)
 and scored on its test folders (transfer.md). The run folder holds model.keras, config.json,
 metadata.json, README.md (model card), history.json, confusion_matrix.png and any exports.
@@ -161,7 +163,7 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
              finetune_learning_rate=None, unfreeze_top=None, unfreeze_from=None,
              layer_decay=None, warmup_epochs=1, patience=3, augment=("translate", "zoom"),
              class_weight="auto", dropout=0.2, pooling="avg", alpha=None, minimalistic=False,
-             batchnorm="train", refit="never", probe="never", exports=(), seed=0,
+             batchnorm="train", refit="never", probe="auto", exports=(), seed=0,
              overwrite=False, verbose=2):
     """Fine-tune `backbone` on `data` (a `zoo.data.Splits` of NumPy arrays, a dataset name or
     an image folder with one sub-folder per class) in two phases; see the module docstring.
@@ -352,7 +354,9 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
         fitted = fit_probe(base.predict(xp, batch_size=64, verbose=0), yp, num_classes,
                            seed=seed)
         model = with_probe(inference_model(model), base, fitted, name=model.name)
-        compile_model(model, learning_rate=learning_rate)  # evaluate() needs loss and metrics
+        # compiled for evaluate() (loss, metrics); a further fit trains the fine-tuned branch
+        # (the probe is frozen) with Adam at phase 2's peak rate, not phase 2's schedule
+        compile_model(model, learning_rate=finetune_learning_rate or learning_rate / 10)
         # built now, so the saved file holds the optimizer state load_model expects (no warning)
         model.optimizer.build(model.trainable_variables)
     metrics["test"] = _evaluate(model, xt, yt, "")
