@@ -207,11 +207,20 @@ def test_cli_choices_are_the_librarys_own_lists():
     must stay the lists zoo.finetune and zoo.export.check accept."""
     from zoo.cli import build_parser
     from zoo.export.check import FORMATS
-    from zoo.transfer.finetune import AUGMENTATIONS
+    from zoo.transfer.finetune import AUGMENTATIONS, PROBES, REFITS
 
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices
     options = {name: {opt: action for action in sub[name]._actions
                       for opt in action.option_strings} for name in ("finetune", "export")}
     assert tuple(options["finetune"]["--augment"].choices) == AUGMENTATIONS
+    assert tuple(options["finetune"]["--probe"].choices) == PROBES
+    assert tuple(options["finetune"]["--refit"].choices) == REFITS
+    import inspect
+
+    from zoo.transfer.finetune import finetune
+
+    library = inspect.signature(finetune).parameters
+    for flag in ("probe", "refit"):  # the command line and Python share the measured default
+        assert options["finetune"][f"--{flag}"].default == library[flag].default
     assert tuple(options["finetune"]["--export"].choices) == FORMATS
     assert tuple(options["export"]["--format"].choices) == FORMATS
