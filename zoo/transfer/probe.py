@@ -3,7 +3,8 @@
 With a few images per class, a regularised softmax regression on the pretrained backbone's pooled
 features (standardised, L2, fitted to convergence) scores higher than a fine-tuned network, and
 the two err on different images: averaging their class probabilities beat both on the digits dev
-folders at 10 images per class (benchmarks/results/transfer_defaults.md, "Probe ensemble").
+folders at 10 images per class (benchmarks/results/transfer_defaults.md, "The fine-tuned model
+averaged with a linear probe").
 `zoo.finetune(probe="auto")` adds the probe where that was measured to pay.
 
 The result is one plain functional model (`keras.saving.load_model` reads it in safe mode):
