@@ -191,7 +191,7 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
     test split is never trained on; metrics["phase*"] stay those of the choosing run.
     probe: "always" ends with one model that averages the fine-tuned model's class probabilities
     with those of a linear probe (an L2 softmax regression on the frozen pretrained backbone's
-    pooled features, fitted on train + validation; `zoo.transfer.probe`), "auto" does so when the
+    features, mean-pooled over a 2x2 grid, fitted on train + validation; `zoo.transfer.probe`), "auto" does so when the
     training split has fewer than PROBE_BELOW images per class, "never" keeps the fine-tuned
     model alone. metrics["test_finetuned"] then holds the fine-tuned model's own test scores.
     """
@@ -350,7 +350,7 @@ def finetune(backbone="zoo_mobilenet_synthetic", data="shapes", *, out=None, inp
         base = make_backbone(backbone, input_shape=input_shape, weights=weights,
                              trainable=False, input_range=input_range, alpha=alpha,
                              minimalistic=minimalistic,
-                             pooling="grid" if pooling == "grid" else "avg")
+                             pooling="grid")  # grid beat avg for the probe (dev: 0.939 / 0.919)
         xp, yp = np.concatenate([x, xv]), np.concatenate([y, yv])
         fitted = fit_probe(base.predict(xp, batch_size=64, verbose=0), yp, num_classes,
                            seed=seed)

@@ -1,16 +1,17 @@
 """A linear probe on frozen pretrained features, and the fine-tuned model averaged with it.
 
-With a few images per class, a regularised softmax regression on the pretrained backbone's pooled
-features (standardised, L2, fitted to convergence) scores higher than a fine-tuned network, and
-the two err on different images: averaging their class probabilities beat both on the digits dev
-folders at 10 images per class (benchmarks/results/transfer_defaults.md, "The fine-tuned model
-averaged with a linear probe").
+With a few images per class, a regularised softmax regression on the pretrained backbone's
+features (mean-pooled over a 2x2 grid, standardised, L2, fitted to convergence) scores higher
+than a fine-tuned network, and the two err on different images: averaging their class
+probabilities beat both on the digits dev folders at 10 images per class
+(benchmarks/results/transfer_defaults.md, "The fine-tuned model averaged with a linear probe").
 `zoo.finetune(probe="auto")` adds the probe where that was measured to pay.
 
 The result is one plain functional model (`keras.saving.load_model` reads it in safe mode):
 
-    image -> fine-tuned classifier ----------------------------------> softmax -+
-          -> pretrained backbone (frozen) -> Normalization -> Dense softmax ----+-> Average
+    image -> fine-tuned classifier -------------------------------------------> softmax -+
+          -> pretrained backbone (frozen, 2x2 grid pool) -> Normalization -> Dense softmax -+
+          -> Average
 """
 
 from __future__ import annotations
